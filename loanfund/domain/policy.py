@@ -1,0 +1,277 @@
+"""The fund's policy parameters (DESIGN §3), with their defaults and limits.
+
+Each parameter is declared once here; the database stores only the values a fund changed
+(as exact decimal strings), the settings page is generated from these declarations, and
+:func:`build_policy` turns stored strings into a typed, validated :class:`Policy`.
+"""
+
+from __future__ import annotations
+
+import decimal
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from loanfund.domain.errors import RuleViolation
+from loanfund.domain.i18n import _, fmt_number
+
+
+class Kind(enum.StrEnum):
+    PERCENT = "percent"  # a percentage, exact decimal
+    DAYS = "days"  # a whole number of days
+    COUNT = "count"  # a whole number
+    MONEY = "money"  # an amount of the fund currency
+    CHOICE = "choice"  # one of a fixed set of words
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """How one policy parameter is entered, checked and explained."""
+
+    key: str
+    kind: Kind
+    default: str
+    group: str
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _pct(key: str, default: str, group: str, maximum: str = "100") -> ParameterSpec:
+    return ParameterSpec(key, Kind.PERCENT, default, group, Decimal(0), Decimal(maximum))
+
+
+def _days(key: str, default: str, group: str, maximum: str = "3650") -> ParameterSpec:
+    return ParameterSpec(key, Kind.DAYS, default, group, Decimal(1), Decimal(maximum))
+
+
+#: Every policy parameter, in the order the settings page shows them.
+PARAMETERS: tuple[ParameterSpec, ...] = (
+    _pct("own_equity_min_pct", "20", "eligibility"),
+    _pct("single_borrower_max_pct", "15", "eligibility"),
+    _pct("related_borrowers_max_pct", "25", "eligibility"),
+    _pct("overdue_rate_pct_of_rate", "150", "interest", maximum="150"),
+    _pct("late_interest_rate_pct", "0", "interest", maximum="10"),
+    ParameterSpec(
+        "day_count", Kind.CHOICE, "actual_365", "interest", choices=("actual_365", "30_360")
+    ),
+    ParameterSpec("installment_multiple", Kind.MONEY, "0", "interest", Decimal(0), None),
+    ParameterSpec(
+        "allocation_order",
+        Kind.CHOICE,
+        "principal_first",
+        "repayment",
+        choices=("principal_first", "interest_first"),
+    ),
+    ParameterSpec(
+        "prepayment_mode",
+        Kind.CHOICE,
+        "keep_term",
+        "repayment",
+        choices=("keep_term", "shorten_term"),
+    ),
+    _days("decision_days_short", "5", "decisions", maximum="365"),
+    _days("decision_days_medium", "10", "decisions", maximum="365"),
+    _days("decision_days_long", "15", "decisions", maximum="365"),
+    _days("first_inspection_days", "30", "inspections"),
+    _days("inspection_interval_days", "180", "inspections"),
+    _days("watch_inspection_interval_days", "90", "inspections"),
+    _days("group2_from_days", "10", "classification"),
+    _days("group3_from_days", "30", "classification"),
+    _days("group4_from_days", "90", "classification"),
+    _days("group5_from_days", "180", "classification"),
+    _pct("provision_group1_pct", "0", "provisions"),
+    _pct("provision_group2_pct", "2", "provisions"),
+    _pct("provision_group3_pct", "25", "provisions"),
+    _pct("provision_group4_pct", "50", "provisions"),
+    _pct("provision_group5_pct", "100", "provisions"),
+    _pct("general_provision_pct", "0.5", "provisions"),
+    ParameterSpec("min_liquidity_reserve", Kind.MONEY, "0", "liquidity", Decimal(0), None),
+)
+
+SPECS: dict[str, ParameterSpec] = {spec.key: spec for spec in PARAMETERS}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The policy in force: typed values of every parameter."""
+
+    own_equity_min_pct: Decimal
+    single_borrower_max_pct: Decimal
+    related_borrowers_max_pct: Decimal
+    overdue_rate_pct_of_rate: Decimal
+    late_interest_rate_pct: Decimal
+    day_count: str
+    installment_multiple: Decimal
+    allocation_order: str
+    prepayment_mode: str
+    decision_days_short: int
+    decision_days_medium: int
+    decision_days_long: int
+    first_inspection_days: int
+    inspection_interval_days: int
+    watch_inspection_interval_days: int
+    group2_from_days: int
+    group3_from_days: int
+    group4_from_days: int
+    group5_from_days: int
+    provision_group1_pct: Decimal
+    provision_group2_pct: Decimal
+    provision_group3_pct: Decimal
+    provision_group4_pct: Decimal
+    provision_group5_pct: Decimal
+    general_provision_pct: Decimal
+    min_liquidity_reserve: Decimal
+
+
+assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
+
+
+def parameter_label(key: str) -> str:
+    """The translated name of a parameter, for forms and messages."""
+    labels = {
+        "own_equity_min_pct": _("Minimum own equity (% of project cost)"),
+        "single_borrower_max_pct": _("Single-borrower limit (% of actual charter capital)"),
+        "related_borrowers_max_pct": _("Related-borrowers limit (% of actual charter capital)"),
+        "overdue_rate_pct_of_rate": _("Overdue interest (% of the contractual rate)"),
+        "late_interest_rate_pct": _("Interest on late interest (% per year)"),
+        "day_count": _("Day count"),
+        "installment_multiple": _("Round installments to a multiple of (0 = no rounding)"),
+        "allocation_order": _("Repayment allocation order"),
+        "prepayment_mode": _("Prepayment"),
+        "decision_days_short": _("Decision time, short-term loans (working days)"),
+        "decision_days_medium": _("Decision time, medium-term loans (working days)"),
+        "decision_days_long": _("Decision time, long-term loans (working days)"),
+        "first_inspection_days": _("First inspection within (days of a disbursement)"),
+        "inspection_interval_days": _("Inspection interval (days)"),
+        "watch_inspection_interval_days": _(
+            "Inspection interval for debt group 2 and worse (days)"
+        ),
+        "group2_from_days": _("Debt group 2 from (days past due)"),
+        "group3_from_days": _("Debt group 3 from (days past due)"),
+        "group4_from_days": _("Debt group 4 from (days past due)"),
+        "group5_from_days": _("Debt group 5 from (days past due)"),
+        "provision_group1_pct": _("Specific provision, group 1 (%)"),
+        "provision_group2_pct": _("Specific provision, group 2 (%)"),
+        "provision_group3_pct": _("Specific provision, group 3 (%)"),
+        "provision_group4_pct": _("Specific provision, group 4 (%)"),
+        "provision_group5_pct": _("Specific provision, group 5 (%)"),
+        "general_provision_pct": _("General provision (% of outstanding)"),
+        "min_liquidity_reserve": _("Minimum liquidity reserve"),
+    }
+    return labels[key]
+
+
+def choice_label(value: str) -> str:
+    """The translated name of a choice value."""
+    labels = {
+        "actual_365": _("Actual days / 365"),
+        "30_360": _("30/360 (periodic rate)"),
+        "principal_first": _("Overdue principal first (Vietnamese rule)"),
+        "interest_first": _("Penalty, then interest, then principal"),
+        "keep_term": _("Reduce later installments, keep the term"),
+        "shorten_term": _("Keep installments, shorten the term"),
+    }
+    return labels[value]
+
+
+def _parse(spec: ParameterSpec, raw: str, currency_digits: int) -> tuple[object, str | None]:
+    """A parameter's typed value, or the problem with it."""
+    label = parameter_label(spec.key)
+    text = raw.strip()
+    if spec.kind is Kind.CHOICE:
+        if text in spec.choices:
+            return text, None
+        return None, _("%(label)s: choose one of the offered options.", label=label)
+    try:
+        value = Decimal(text)
+    except decimal.InvalidOperation:
+        return None, _("%(label)s: “%(value)s” is not a number.", label=label, value=text[:40])
+    if not value.is_finite():
+        return None, _("%(label)s: “%(value)s” is not a number.", label=label, value=text[:40])
+    if spec.kind in (Kind.DAYS, Kind.COUNT) and value != value.to_integral_value():
+        return None, _("%(label)s must be a whole number, not %(value)s.", label=label, value=text)
+    if spec.kind is Kind.MONEY and value != value.quantize(Decimal(1).scaleb(-currency_digits)):
+        return None, _(
+            "%(label)s: %(value)s has more decimals than the currency allows (%(digits)s).",
+            label=label,
+            value=text,
+            digits=currency_digits,
+        )
+    if spec.kind is Kind.PERCENT and value != value.quantize(Decimal("0.000001")):
+        return None, _("%(label)s: use at most 6 decimal places.", label=label)
+    if spec.minimum is not None and value < spec.minimum:
+        return None, _(
+            "%(label)s must be at least %(minimum)s; %(value)s was entered.",
+            label=label,
+            minimum=fmt_number(spec.minimum),
+            value=text,
+        )
+    if spec.maximum is not None and value > spec.maximum:
+        return None, _(
+            "%(label)s must be at most %(maximum)s; %(value)s was entered.",
+            label=label,
+            maximum=fmt_number(spec.maximum),
+            value=text,
+        )
+    if spec.kind in (Kind.DAYS, Kind.COUNT):
+        return int(value), None
+    return value, None
+
+
+def build_policy(stored: Mapping[str, str], *, currency_digits: int) -> Policy:
+    """The policy from stored values, defaults filling the rest; every problem at once.
+
+    Raises:
+        RuleViolation: listing each invalid value and each inconsistency between values.
+    """
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    unknown = sorted(set(stored) - set(SPECS))
+    if unknown:
+        problems.append(_("Unknown policy parameters: %(keys)s.", keys=", ".join(unknown)))
+    for spec in PARAMETERS:
+        value, problem = _parse(spec, stored.get(spec.key, spec.default), currency_digits)
+        if problem:
+            problems.append(problem)
+        values[spec.key] = value
+    if not problems:
+        problems.extend(_consistency_problems(values))
+    if problems:
+        raise RuleViolation(problems)
+    return Policy(**values)  # type: ignore[arg-type]
+
+
+def _consistency_problems(values: Mapping[str, object]) -> list[str]:
+    problems: list[str] = []
+    thresholds = [values[f"group{g}_from_days"] for g in (2, 3, 4, 5)]
+    if thresholds != sorted(set(thresholds)):  # type: ignore[type-var]
+        problems.append(
+            _(
+                "Debt group thresholds must increase: group 2 from %(g2)s days, group 3 from "
+                "%(g3)s, group 4 from %(g4)s, group 5 from %(g5)s.",
+                g2=thresholds[0],
+                g3=thresholds[1],
+                g4=thresholds[2],
+                g5=thresholds[3],
+            )
+        )
+    provisions = [values[f"provision_group{g}_pct"] for g in (1, 2, 3, 4, 5)]
+    if provisions != sorted(provisions):  # type: ignore[type-var]
+        problems.append(_("Specific provision rates must not decrease from group 1 to group 5."))
+    if values["related_borrowers_max_pct"] < values["single_borrower_max_pct"]:  # type: ignore[operator]
+        problems.append(
+            _(
+                "The related-borrowers limit (%(related)s %%) cannot be below the single-borrower "
+                "limit (%(single)s %%).",
+                related=fmt_number(values["related_borrowers_max_pct"]),  # type: ignore[arg-type]
+                single=fmt_number(values["single_borrower_max_pct"]),  # type: ignore[arg-type]
+            )
+        )
+    return problems
+
+
+def default_policy(*, currency_digits: int) -> Policy:
+    """The policy with every parameter at its default."""
+    return build_policy({}, currency_digits=currency_digits)

@@ -1,0 +1,21 @@
+"""SQLAlchemy models: tables and their constraints. Changes go through ``services``."""
+
+from loanfund.models.audit import AuditEvent
+from loanfund.models.base import Base, db
+from loanfund.models.cooperative import Cooperative
+from loanfund.models.outbox import OutboxMessage, OutboxStatus
+from loanfund.models.setting import Setting
+from loanfund.models.user import Role, User, roles_users
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Cooperative",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "Setting",
+    "User",
+    "db",
+    "roles_users",
+]

@@ -1,0 +1,1 @@
+"""The read side: ``select()`` statements that return plain rows or typed values."""

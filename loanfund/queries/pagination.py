@@ -1,0 +1,43 @@
+"""Pages of rows: every list is paginated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(session: Session, query: Select[Any], *, page: int, per_page: int = PAGE_SIZE) -> Page:
+    """One page of ``query``'s rows (scalars when it selects one entity) and the total count."""
+    page = max(1, page)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    result = session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    rows = result.scalars().all() if len(query.column_descriptions) == 1 else result.all()
+    return Page(items=rows, page=page, per_page=per_page, total=total)

@@ -1,0 +1,85 @@
+"""Loading the demo fund through the same services users go through."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loanfund.domain.access import SYSTEM
+from loanfund.domain.cooperatives import CooperativeProfile, LegalType
+from loanfund.domain.roles import Role
+from loanfund.models import User
+from loanfund.services import demo_data
+from loanfund.services.accounts import NewUser, create_user
+from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    role: str
+    email: str
+    name: str
+
+
+def database_is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(User))
+
+
+def load_demo_fund(
+    session: Session, *, hash_password: Callable[[str], str], today: dt.date
+) -> list[DemoLogin]:
+    """Create the demo staff, cooperatives and representatives; returns the logins.
+
+    Args:
+        hash_password: Flask-Security's password hasher (passed in: services have no Flask).
+        today: the business date the profiles are checked against.
+    """
+    password_hash = hash_password(demo_data.DEMO_PASSWORD)
+    logins: list[DemoLogin] = []
+    for email, name, roles in demo_data.STAFF:
+        create_user(
+            session,
+            actor=SYSTEM,
+            new_user=NewUser(email=email, full_name=name, password_hash=password_hash),
+            roles={Role(role) for role in roles},
+        )
+        logins.append(DemoLogin(role=roles[0], email=email, name=name))
+    for record in demo_data.COOPERATIVES:
+        rep_email, rep_name = record["representative"]
+        profile = CooperativeProfile(
+            name=record["name"],
+            legal_type=LegalType(record["legal_type"]),
+            registration_no=record["registration_no"],
+            tax_code=record["tax_code"],
+            province=record["province"],
+            district=record["district"],
+            address=record["address"],
+            sector=record["sector"],
+            founded_on=dt.date.fromisoformat(record["founded_on"]),
+            members_count=record["members_count"],
+            women_members=record["women_members"],
+            ethnic_minority_members=record["ethnic_minority_members"],
+            charter_capital=Decimal(record["charter_capital"]),
+            contact_name=record["contact_name"],
+            contact_phone=record["contact_phone"],
+            contact_email=rep_email,
+        )
+        cooperative = create_cooperative(session, actor=SYSTEM, profile=profile, today=today)
+        if record["status"] == "verified":
+            change_cooperative_status(
+                session, actor=SYSTEM, cooperative_id=cooperative.id, action="verify"
+            )
+        create_user(
+            session,
+            actor=SYSTEM,
+            new_user=NewUser(email=rep_email, full_name=rep_name, password_hash=password_hash),
+            roles={Role.APPLICANT},
+            cooperative_id=cooperative.id,
+        )
+        logins.append(DemoLogin(role="applicant", email=rep_email, name=record["name"]))
+    return logins

@@ -1,0 +1,199 @@
+"""The web layer: blueprints per area, error pages, security headers, languages.
+
+Views are thin: access check → form validation → service call → flash → redirect.
+They never commit and never compute money.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_security import SQLAlchemyUserDatastore, current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from loanfund.config import PROJECT_ROOT
+from loanfund.domain.access import Permission
+from loanfund.domain.errors import LoanFundError
+from loanfund.domain.roles import STAFF_ROLES
+from loanfund.extensions import babel, csrf, limiter, migrate, security
+from loanfund.models import Role, User, db
+from loanfund.models.types import utcnow
+from loanfund.web import formatting
+from loanfund.web.mail import OutboxMailUtil
+
+log = logging.getLogger(__name__)
+
+#: Content-Security-Policy: every asset is served by us; no inline script or style.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def select_locale() -> str:
+    """The user's saved language, else the session's choice, else the browser's, else default."""
+    languages = g.get("languages") or _languages()
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def _languages() -> list[str]:
+    from flask import current_app
+
+    settings = current_app.config["LOANFUND"]
+    default = settings["DEFAULT_LOCALE"]
+    return [default] + [code for code in settings["LANGUAGES"] if code != default]
+
+
+def select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["LOANFUND"]["FUND_TIMEZONE"]
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(self), geolocation=(self), microphone=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if response.mimetype == "text/html":
+        response.headers["Cache-Control"] = "no-store"
+    from flask import current_app
+
+    if current_app.config["LOANFUND"]["HSTS"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def render_error(status: int, message: str | None = None) -> tuple[str, int]:
+        return render_template(f"errors/{status}.html", message=message), status
+
+    @app.errorhandler(LoanFundError)
+    def loanfund_error(error: LoanFundError) -> Any:
+        status = error.http_status
+        if status in (403, 404):
+            return render_error(status, error.message)
+        return render_template("errors/problem.html", error=error), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        code = error.code or 500
+        if code in (403, 404, 405, 413, 429):
+            return render_error(code)
+        return render_template("errors/problem.html", error=error), code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> Any:
+        db.session.rollback()
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def _require_staff_two_factor() -> Any:
+    """With REQUIRE_STAFF_2FA on, staff without an authenticator app must set one up first."""
+    from flask import current_app
+
+    if not current_app.config["LOANFUND"]["REQUIRE_STAFF_2FA"]:
+        return None
+    if not (current_user and current_user.is_authenticated):
+        return None
+    if not (current_user.role_names & {role.value for role in STAFF_ROLES}):
+        return None
+    if current_user.tf_primary_method:
+        return None
+    allowed = {
+        "security.two_factor_setup",
+        "security.two_factor_token_validation",
+        "security.logout",
+        "static",
+        "main.set_language",
+    }
+    if request.endpoint in allowed:
+        return None
+    flash(_l("Staff accounts must use two-factor authentication. Please set it up now."), "warning")
+    return redirect(url_for("security.two_factor_setup"))
+
+
+def _nav_context() -> dict[str, Any]:
+    from loanfund.web.authz import current_actor
+
+    actor = current_actor() if current_user and current_user.is_authenticated else None
+    return {
+        "actor": actor,
+        "Permission": Permission,
+        "languages": _languages(),
+        "get_locale": get_locale,
+    }
+
+
+def init_web(app: Flask) -> None:
+    """Bind extensions, blueprints, error pages, headers and template helpers to ``app``."""
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    datastore = SQLAlchemyUserDatastore(db, User, Role)
+    security.init_app(
+        app,
+        datastore,
+        mail_util_cls=OutboxMailUtil,
+        datetime_factory=utcnow,
+    )
+    limiter.init_app(app)
+
+    from loanfund.web.admin.routes import bp as admin_bp
+    from loanfund.web.auth.routes import bp as auth_bp
+    from loanfund.web.cooperatives.routes import bp as cooperatives_bp
+    from loanfund.web.main.routes import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, cooperatives_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    # Login throttling: Flask-Security's sign-in and password-reset views, per client address.
+    login_limit = app.config["LOANFUND"]["LOGIN_RATE_LIMIT"]
+    for endpoint in (
+        "security.login",
+        "security.forgot_password",
+        "security.reset_password",
+        "security.two_factor_token_validation",
+        "auth.sign_up",
+    ):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(login_limit, methods=["POST"])(
+                app.view_functions[endpoint]
+            )
+
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+    app.before_request(_require_staff_two_factor)
+    app.context_processor(_nav_context)
+    app.jinja_env.filters.update(
+        money=formatting.money,
+        number=formatting.number,
+        percent=formatting.percent,
+        date=formatting.date,
+        datetime=formatting.datetime,
+    )
+    formatting.install_domain_hooks()

@@ -1,0 +1,183 @@
+"""Cooperatives: list, profile, registration by staff, verification, representatives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from loanfund.domain.access import Permission
+from loanfund.domain.cooperatives import COOPERATIVE_TRANSITIONS, CooperativeStatus
+from loanfund.domain.errors import LoanFundError
+from loanfund.models import AuditEvent, User, db
+from loanfund.queries import cooperatives as queries
+from loanfund.services import cooperatives as service
+from loanfund.web import emails
+from loanfund.web.authz import current_actor, load_cooperative, permission_required
+from loanfund.web.clock import fund_today
+from loanfund.web.cooperatives.forms import (
+    CooperativeProfileForm,
+    InviteRepresentativeForm,
+    StatusActionForm,
+)
+
+bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
+
+
+def _flash_problems(error: LoanFundError) -> None:
+    for problem in getattr(error, "problems", (error.message,)):
+        flash(problem, "danger")
+
+
+@bp.get("/")
+@permission_required(Permission.LIST_COOPERATIVES)
+def list_cooperatives() -> Any:
+    """The cooperatives, searchable without diacritics, filtered by status."""
+    search = request.args.get("q", "")[:100]
+    status_text = request.args.get("status", "")
+    status = CooperativeStatus(status_text) if status_text in set(CooperativeStatus) else None
+    page = request.args.get("page", 1, type=int) or 1
+    cooperatives = queries.list_cooperatives(db.session, search=search, status=status, page=page)
+    return render_template(
+        "cooperatives/list.html",
+        page=cooperatives,
+        search=search,
+        status=status,
+        counts=queries.count_by_status(db.session),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.CREATE_COOPERATIVE)
+def create() -> Any:
+    """Staff register a cooperative."""
+    form = CooperativeProfileForm()
+    if form.validate_on_submit():
+        try:
+            cooperative = service.create_cooperative(
+                db.session, actor=current_actor(), profile=form.to_profile(), today=fund_today()
+            )
+        except LoanFundError as error:
+            _flash_problems(error)
+        else:
+            flash(
+                _("The cooperative was registered. Verify it when its papers are checked."),
+                "success",
+            )
+            return redirect(url_for(".detail", cooperative_id=cooperative.id))
+    return render_template("cooperatives/form.html", form=form, cooperative=None)
+
+
+@bp.get("/<int:cooperative_id>")
+@permission_required(Permission.VIEW_COOPERATIVE)
+def detail(cooperative_id: int) -> Any:
+    """A cooperative's profile, status, representatives and history."""
+    cooperative = load_cooperative(cooperative_id, Permission.VIEW_COOPERATIVE)
+    actor = current_actor()
+    representatives = db.session.scalars(
+        select(User).where(User.cooperative_id == cooperative.id).order_by(User.full_name)
+    ).all()
+    history = []
+    if actor.is_staff:
+        history = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.cooperative_id == cooperative.id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+            .limit(20)
+        ).all()
+    actions = [
+        action
+        for (status, action) in COOPERATIVE_TRANSITIONS
+        if status is cooperative.status
+        and actor.can(service.ACTION_PERMISSIONS[action][0])
+        and (action != "resubmit" or not actor.is_staff)
+    ]
+    return render_template(
+        "cooperatives/detail.html",
+        cooperative=cooperative,
+        representatives=representatives,
+        history=history,
+        actions=actions,
+        action_label=service.action_label,
+        status_form=StatusActionForm(),
+    )
+
+
+@bp.route("/<int:cooperative_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_COOPERATIVE)
+def edit(cooperative_id: int) -> Any:
+    """Change a cooperative's profile."""
+    cooperative = load_cooperative(cooperative_id, Permission.EDIT_COOPERATIVE)
+    form = CooperativeProfileForm(obj=cooperative if request.method == "GET" else None)
+    if request.method == "GET":
+        form.legal_type.data = cooperative.legal_type.value
+    if form.validate_on_submit():
+        try:
+            service.update_cooperative(
+                db.session,
+                actor=current_actor(),
+                cooperative_id=cooperative.id,
+                profile=form.to_profile(),
+                today=fund_today(),
+            )
+        except LoanFundError as error:
+            _flash_problems(error)
+        else:
+            flash(_("The profile was saved."), "success")
+            return redirect(url_for(".detail", cooperative_id=cooperative.id))
+    return render_template("cooperatives/form.html", form=form, cooperative=cooperative)
+
+
+@bp.post("/<int:cooperative_id>/status")
+@permission_required(Permission.VIEW_COOPERATIVE)
+def change_status(cooperative_id: int) -> Any:
+    """Verify, reject, resubmit, suspend or reinstate."""
+    cooperative = load_cooperative(cooperative_id, Permission.VIEW_COOPERATIVE)
+    form = StatusActionForm()
+    if not form.validate_on_submit() or form.expected_status.data not in set(CooperativeStatus):
+        flash(_("The request was incomplete; nothing was changed."), "danger")
+        return redirect(url_for(".detail", cooperative_id=cooperative.id))
+    action = form.action.data
+    try:
+        service.change_cooperative_status(
+            db.session,
+            actor=current_actor(),
+            cooperative_id=cooperative.id,
+            action=action,
+            reason=form.reason.data or "",
+            expected_status=CooperativeStatus(form.expected_status.data),
+            notice=emails.cooperative_status_notice(action) if action != "resubmit" else None,
+        )
+    except LoanFundError as error:
+        if error.http_status in (403, 404):
+            raise
+        _flash_problems(error)
+    else:
+        flash(_("Done: %(action)s.", action=service.action_label(action)), "success")
+    return redirect(url_for(".detail", cooperative_id=cooperative.id))
+
+
+@bp.route("/<int:cooperative_id>/representatives/invite", methods=["GET", "POST"])
+@permission_required(Permission.INVITE_REPRESENTATIVE)
+def invite(cooperative_id: int) -> Any:
+    """Invite a representative; they choose their password from the emailed link."""
+    cooperative = load_cooperative(cooperative_id, Permission.INVITE_REPRESENTATIVE)
+    form = InviteRepresentativeForm()
+    if form.validate_on_submit():
+        try:
+            user = service.invite_representative(
+                db.session,
+                actor=current_actor(),
+                cooperative_id=cooperative.id,
+                email=form.email.data,
+                full_name=form.full_name.data,
+                invitation=emails.invitation(cooperative),
+            )
+        except LoanFundError as error:
+            _flash_problems(error)
+        else:
+            flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for(".detail", cooperative_id=cooperative.id))
+    return render_template("cooperatives/invite.html", form=form, cooperative=cooperative)

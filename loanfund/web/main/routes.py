@@ -1,0 +1,76 @@
+"""The start page, each role's home, and the language switch."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_security import auth_required, current_user
+
+from loanfund.config import currency_digits
+from loanfund.domain.errors import LoanFundError
+from loanfund.models import Cooperative, db
+from loanfund.queries import cooperatives as cooperative_queries
+from loanfund.queries.settings import fund_settings
+from loanfund.services.accounts import set_user_locale
+from loanfund.web.authz import current_actor
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Any:
+    """The public start page; signed-in users go to their home."""
+    if current_user.is_authenticated:
+        return redirect(url_for(".home"))
+    return render_template("main/index.html", fund=_fund())
+
+
+@bp.get("/home")
+@auth_required("session")
+def home() -> Any:
+    """Each role's home: the representative's cooperative, or the staff overview."""
+    actor = current_actor()
+    if not actor.is_staff:
+        cooperative = (
+            db.session.get(Cooperative, actor.cooperative_id) if actor.cooperative_id else None
+        )
+        return render_template("main/applicant_home.html", cooperative=cooperative, fund=_fund())
+    return render_template(
+        "main/staff_home.html",
+        fund=_fund(),
+        counts=cooperative_queries.count_by_status(db.session),
+        roles=sorted(role.value for role in actor.roles),
+    )
+
+
+@bp.post("/language")
+def set_language() -> Any:
+    """Switch the interface language (remembered for signed-in users)."""
+    locale = request.form.get("locale", "")
+    languages = current_app.config["LOANFUND"]["LANGUAGES"]
+    if locale in languages:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            with contextlib.suppress(LoanFundError):  # the session still carries the choice
+                set_user_locale(
+                    db.session, actor=current_actor(), locale=locale, languages=languages
+                )
+    target = request.form.get("next", "")
+    parts = urlsplit(target)
+    if not target.startswith("/") or parts.netloc or parts.scheme or target.startswith("//"):
+        target = url_for(".index")
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    """Liveness for load balancers: answers without touching the database."""
+    return {"status": "ok"}
+
+
+def _fund() -> Any:
+    digits = currency_digits(current_app.config["LOANFUND"]["FUND_CURRENCY"])
+    return fund_settings(db.session, currency_digits=digits)
