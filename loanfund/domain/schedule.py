@@ -1227,7 +1227,7 @@ def explain_installment(terms: ScheduleTerms, schedule: Schedule, n: int) -> lis
             target = (
                 _("a multiple of %(multiple)s", multiple=fmt_money(terms.installment_multiple))
                 if terms.installment_multiple is not None
-                else fmt_money(trace["payment"])
+                else _("the currency's unit")
             )
             if terms.annual_rate_pct:
                 rate_sign, periodic = _shown(trace["periodic_rate"] * 100, 8)
@@ -1266,7 +1266,8 @@ def explain_installment(terms: ScheduleTerms, schedule: Schedule, n: int) -> lis
                 )
             steps.append(
                 _(
-                    "Principal = installment %(payment)s − interest %(interest)s = %(principal)s.",
+                    "Principal = installment %(payment)s − the period's interest %(interest)s = "
+                    "%(principal)s.",
                     payment=fmt_money(trace["payment"]),
                     interest=fmt_money(trace["accrued"]),
                     principal=fmt_money(trace["principal_raw"]),
