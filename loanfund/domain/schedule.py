@@ -476,7 +476,10 @@ def _read_decimal(raw: object, label: str, example: str) -> tuple[Decimal | None
         text = raw.strip()
         if not _DECIMAL_TEXT.fullmatch(text):
             return None, _(
-                "The %(label)s %(value)s is not a number.", label=label, value=_quoted(raw)
+                "The %(label)s %(value)s is not a plain decimal number such as “%(example)s”.",
+                label=label,
+                value=_quoted(raw),
+                example=example,
             )
         return Decimal(text), None
     value = Decimal(raw)
