@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -82,15 +82,34 @@ def app(tmp_path: Any) -> Iterator[Flask]:
         if not PG_URL:
             db.create_all()
         initialize_fund(
-            db.session, actor=SYSTEM, fund_name="Test Fund", currency="VND", timezone="Asia/Ho_Chi_Minh"
+            db.session,
+            actor=SYSTEM,
+            fund_name="Test Fund",
+            currency="VND",
+            timezone="Asia/Ho_Chi_Minh",
         )
         yield application
         db.session.remove()
         db.engine.dispose()
 
 
+class RequestClient(FlaskClient):
+    """A test client for an app whose context the test holds open (for its factories).
+
+    Flask reuses that app context, and so ``g``, for every request; Flask-Login and
+    Flask-Babel cache the user and the locale in ``g``. Each request starts with an empty
+    ``g``, as in a real server.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        for name in list(g):
+            g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = RequestClient
     return app.test_client()
 
 
@@ -137,7 +156,9 @@ def profile(**changes: Any) -> CooperativeProfile:
 def make_cooperative(session: Any, *, verified: bool = True, **changes: Any) -> Cooperative:
     cooperative = create_cooperative(session, actor=SYSTEM, profile=profile(**changes), today=TODAY)
     if verified:
-        change_cooperative_status(session, actor=SYSTEM, cooperative_id=cooperative.id, action="verify")
+        change_cooperative_status(
+            session, actor=SYSTEM, cooperative_id=cooperative.id, action="verify"
+        )
     return cooperative
 
 
@@ -148,7 +169,9 @@ def make_user(
     return create_user(
         session,
         actor=SYSTEM,
-        new_user=NewUser(email=f"user{n}@example.vn", full_name=f"User {n}", password_hash=password_hash),
+        new_user=NewUser(
+            email=f"user{n}@example.vn", full_name=f"User {n}", password_hash=password_hash
+        ),
         roles=set(roles),
         cooperative_id=cooperative.id if cooperative else None,
     )
@@ -188,10 +211,20 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
-def post_form(client: FlaskClient, url: str, data: dict[str, Any], *, page: str | None = None) -> Any:
+def post_form(
+    client: FlaskClient, url: str, data: dict[str, Any], *, page: str | None = None
+) -> Any:
     """POST like a browser: take the CSRF token from the page the form is on."""
     token = csrf_token(client, page or url)
     return client.post(url, data={**data, "csrf_token": token})
 
 
-__all__ = ["PASSWORD", "TODAY", "CooperativeStatus", "csrf_token", "post_form", "profile", "sign_in"]
+__all__ = [
+    "PASSWORD",
+    "TODAY",
+    "CooperativeStatus",
+    "csrf_token",
+    "post_form",
+    "profile",
+    "sign_in",
+]

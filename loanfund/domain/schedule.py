@@ -888,7 +888,7 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
         days_in_year = terms.days_in_year
         fixed_year_days = 0 if days_in_year == "actual" else int(days_in_year)
         period_num, period_den = calendar.period_years(frequency, every, days_in_year)
-        zero = round_money(0, digits)
+        zero = Decimal((0, (0,), -digits))  # 0 written with the currency's decimals
 
         anchor, first, is_regular_first = _anchor(
             terms.disbursed_on, terms.first_due_on, frequency, every
@@ -928,6 +928,7 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
         flat_multiple = multiple if is_flat else None
         rate_by_days: dict[int, Decimal] = {}
         make = _new_installment
+        round_amount = round_money
         rows: list[Installment] = []
         append = rows.append
         balance = principal
@@ -948,7 +949,7 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
                 interest_raw = base * regular_rate * days / (regular_den * regular_first_days)
             else:
                 interest_raw = base * regular_rate / regular_den
-            accrued = interest = round_money(interest_raw, digits, rounding)
+            accrued = interest = round_amount(interest_raw, digits, rounding)
             if n <= special_until:
                 if n <= free_periods:
                     interest = zero
@@ -972,7 +973,7 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
                     principal_raw = part
                 if principal_raw > balance:
                     paid = balance
-                elif principal_raw > 0:
+                elif principal_raw > zero:
                     paid = principal_raw
                 else:
                     paid = zero

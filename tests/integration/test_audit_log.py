@@ -9,7 +9,12 @@ from loanfund.models import AuditEvent
 
 def test_every_change_writes_an_audit_event(session, factory):
     cooperative = factory.cooperative()
-    actions = [e.action for e in session.query(AuditEvent).filter_by(cooperative_id=cooperative.id).order_by(AuditEvent.id)]
+    actions = [
+        e.action
+        for e in session.query(AuditEvent)
+        .filter_by(cooperative_id=cooperative.id)
+        .order_by(AuditEvent.id)
+    ]
     assert actions == ["cooperative.create", "cooperative.verify"]
 
 

@@ -33,14 +33,18 @@ EXPECTED_ROLES = ["admin", "applicant", "approver", "auditor", "inspector", "off
 
 
 def test_sqlite_upgrade_to_head_matches_the_models_and_downgrades_cleanly(tmp_path):
-    diff, roles, remaining = _upgrade_and_compare(tmp_path, f"sqlite:///{tmp_path / 'migrate.sqlite3'}")
+    diff, roles, remaining = _upgrade_and_compare(
+        tmp_path, f"sqlite:///{tmp_path / 'migrate.sqlite3'}"
+    )
     assert diff == []
     assert roles == EXPECTED_ROLES
     assert remaining == set()
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="PostgreSQL not configured: set LOANFUND_TEST_DATABASE_URL (.ci/run does)")
+@pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL not configured: set LOANFUND_TEST_DATABASE_URL (.ci/run does)"
+)
 def test_postgresql_upgrade_to_head_matches_the_models_and_downgrades_cleanly(tmp_path):
     server = make_url(PG_URL)
     name = f"loanfund_migrate_{uuid.uuid4().hex[:8]}"

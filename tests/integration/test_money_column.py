@@ -15,12 +15,18 @@ from loanfund.services.cooperatives import create_cooperative
 
 @pytest.mark.parametrize("amount", [Decimal("999999999999999"), Decimal("0")])
 def test_money_round_trips_exactly(session, amount):
-    cooperative = create_cooperative(session, actor=SYSTEM, profile=profile(charter_capital=amount), today=TODAY)
+    cooperative = create_cooperative(
+        session, actor=SYSTEM, profile=profile(charter_capital=amount), today=TODAY
+    )
     session.expire_all()
-    stored = session.scalar(select(Cooperative.charter_capital).where(Cooperative.id == cooperative.id))
+    stored = session.scalar(
+        select(Cooperative.charter_capital).where(Cooperative.id == cooperative.id)
+    )
     assert stored == amount and isinstance(stored, Decimal)
     # In the table it is the integer count of đồng, not a float or a string.
-    raw = session.execute(text("SELECT charter_capital FROM cooperative WHERE id = :id"), {"id": cooperative.id}).scalar()
+    raw = session.execute(
+        text("SELECT charter_capital FROM cooperative WHERE id = :id"), {"id": cooperative.id}
+    ).scalar()
     assert raw == int(amount) and isinstance(raw, int)
 
 

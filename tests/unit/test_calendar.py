@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -103,7 +104,7 @@ def test_step_dates_agree_with_step_and_strictly_increase(anchor, frequency, eve
     dates = step_dates(anchor, frequency, every, first, count)
 
     assert dates == [step(anchor, frequency, every, k) for k in range(first, first + count)]
-    assert all(earlier < later for earlier, later in zip(dates, dates[1:], strict=False))
+    assert all(earlier < later for earlier, later in itertools.pairwise(dates))
 
 
 @settings(max_examples=200, deadline=None)

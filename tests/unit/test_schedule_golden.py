@@ -230,7 +230,7 @@ def test_deferred_interest_falls_due_with_the_first_installment_after_the_deferr
 
 
 def test_deferral_covering_every_period_puts_all_interest_in_the_last_installment():
-    """Same loan, deferral 4 = every period: 60,000 + 45,000 + 30,000 + 15,000 = 150,000 at the end."""
+    """Same loan, deferral 4 = every period: 60,000 + 45,000 + 30,000 + 15,000 = 150,000 last."""
     schedule = build_schedule(
         terms_of(
             principal="6000000",

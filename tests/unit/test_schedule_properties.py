@@ -200,7 +200,7 @@ def test_regular_annuity_installments_are_all_equal_to_the_rounded_payment(data)
 @PROPERTY_SETTINGS
 @given(term_mappings().filter(lambda data: data["method"] == "equal_principal"))
 def test_equal_principal_parts_are_equal_until_the_last(data):
-    terms, schedule = built(data)
+    _terms, schedule = built(data)
     parts = {
         row.principal
         for row in schedule.installments[:-1]

@@ -1,4 +1,4 @@
-"""Bad terms: every problem is reported at once, in a sentence with the numbers; never a traceback."""
+"""Bad terms: every problem is reported at once, in a sentence with the numbers; no traceback."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ VALID: dict[str, object] = {
 
 
 def problems_of(digits: int = 0, **changes: object) -> list[str]:
-    """The problems parse_terms reports for VALID with ``changes`` (a value of ... removes a key)."""
+    """The problems parse_terms reports for VALID with ``changes`` (``...`` removes a key)."""
     data = {**VALID, **changes}
     data = {key: value for key, value in data.items() if value is not ...}
     with pytest.raises(RuleViolation) as caught:
