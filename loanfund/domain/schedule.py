@@ -173,7 +173,8 @@ class ScheduleTerms:
         interest_basis: ``daily`` (by days) or ``periodic`` (a fixed fraction of a year).
         days_in_year: ``"365"``, ``"360"``, ``"364"`` or ``"actual"``.
         principal_grace: the first installments that carry no principal.
-        interest_deferred: the first periods whose interest falls due with the next installment.
+        interest_deferred: the first periods whose interest falls due with the installment after
+            them (with the last one when they cover every period).
         interest_free: the first periods whose interest is waived.
         principal_every: principal falls due every this many installments after the grace.
         currency_digits: minor-unit digits every amount is rounded to.
@@ -232,6 +233,8 @@ class ScheduleTerms:
         problems = _term_problems({name: getattr(self, name) for name in TERM_FIELDS})
         if problems:
             raise RuleViolation(problems)
+        if not self.annual_rate_pct:  # "-0" would make every interest a negative zero
+            object.__setattr__(self, "annual_rate_pct", abs(self.annual_rate_pct))
         # Write amounts with exactly the currency's decimals (exact: they were checked whole).
         object.__setattr__(
             self, "principal", round_money(self.principal, self.currency_digits, self.rounding)
@@ -1172,7 +1175,7 @@ def explain_installment(terms: ScheduleTerms, schedule: Schedule, n: int) -> lis
                 target=fmt_number(min(terms.interest_deferred + 1, count)),
             )
         )
-    if trace["deferred_sum"] is not None:
+    if trace["deferred_sum"]:  # None, or nothing left to add when every deferred period was waived
         if n <= terms.interest_deferred:
             steps.append(
                 _(

@@ -636,3 +636,10 @@ def test_installment_maker_builds_the_same_object_as_the_constructor():
     assert _new_installment(*args) == Installment(*args)
     with pytest.raises(AttributeError):
         _new_installment(*args).n = 2  # type: ignore[misc]
+
+
+def test_a_negative_zero_rate_gives_plain_zero_interest():
+    schedule = build_schedule(terms_of(annual_rate_pct="-0.00"))
+
+    assert [str(row.interest) for row in schedule.installments] == ["0", "0", "0"]
+    assert to_json_dict(schedule, 0)["totals"]["interest"] == "0"
