@@ -29,6 +29,10 @@ from loanfund.services.cooperatives import change_cooperative_status, create_coo
 from loanfund.services.settings import initialize_fund
 
 PG_URL = os.environ.get("LOANFUND_TEST_DATABASE_URL", "")
+if os.environ.get("LOANFUND_REQUIRE_POSTGRES") == "1" and not PG_URL.startswith("postgresql"):
+    raise RuntimeError(
+        "LOANFUND_REQUIRE_POSTGRES=1 but LOANFUND_TEST_DATABASE_URL is not PostgreSQL"
+    )
 PASSWORD = "correct-horse-battery"
 TODAY = dt.date(2026, 11, 23)
 

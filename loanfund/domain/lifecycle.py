@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from loanfund.domain.errors import InvalidTransition
@@ -15,7 +15,14 @@ S = TypeVar("S", bound=enum.Enum)
 TransitionTable = Mapping[tuple[S, str], S]
 
 
-def next_status(table: TransitionTable[S], current: S, action: str, *, label: str) -> S:
+def next_status(
+    table: TransitionTable[S],
+    current: S,
+    action: str,
+    *,
+    label: str,
+    describe: Callable[[S], str] | None = None,
+) -> S:
     """The status an action leads to from ``current``, or :class:`InvalidTransition`.
 
     Args:
@@ -24,6 +31,7 @@ def next_status(table: TransitionTable[S], current: S, action: str, *, label: st
         action: what is being done (``"verify"``).
         label: how users name the action and the object, for the message
             (``"verify this cooperative"``).
+        describe: how users name a status (defaults to its value).
     """
     try:
         return table[(current, action)]
@@ -32,6 +40,6 @@ def next_status(table: TransitionTable[S], current: S, action: str, *, label: st
             _(
                 "Cannot %(action)s: its status is now “%(status)s”.",
                 action=label,
-                status=_(str(current.value).replace("_", " ")),
+                status=describe(current) if describe else str(current.value),
             )
         ) from None

@@ -131,10 +131,12 @@ assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
 def parameter_label(key: str) -> str:
     """The translated name of a parameter, for forms and messages."""
     labels = {
-        "own_equity_min_pct": _("Minimum own equity (% of project cost)"),
-        "single_borrower_max_pct": _("Single-borrower limit (% of actual charter capital)"),
-        "related_borrowers_max_pct": _("Related-borrowers limit (% of actual charter capital)"),
-        "overdue_rate_pct_of_rate": _("Overdue interest (% of the contractual rate)"),
+        "own_equity_min_pct": _("Minimum own equity, in percent of project cost"),
+        "single_borrower_max_pct": _("Single-borrower limit, in percent of actual charter capital"),
+        "related_borrowers_max_pct": _(
+            "Related-borrowers limit, in percent of actual charter capital"
+        ),
+        "overdue_rate_pct_of_rate": _("Overdue interest, in percent of the contractual rate"),
         "late_interest_rate_pct": _("Interest on late interest (% per year)"),
         "day_count": _("Day count"),
         "installment_multiple": _("Round installments to a multiple of (0 = no rounding)"),
@@ -157,7 +159,7 @@ def parameter_label(key: str) -> str:
         "provision_group3_pct": _("Specific provision, group 3 (%)"),
         "provision_group4_pct": _("Specific provision, group 4 (%)"),
         "provision_group5_pct": _("Specific provision, group 5 (%)"),
-        "general_provision_pct": _("General provision (% of outstanding)"),
+        "general_provision_pct": _("General provision, in percent of outstanding principal"),
         "min_liquidity_reserve": _("Minimum liquidity reserve"),
     }
     return labels[key]

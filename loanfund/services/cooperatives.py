@@ -234,6 +234,16 @@ ACTION_PERMISSIONS: dict[str, tuple[Permission, bool]] = {
 }
 
 
+def status_label(status: CooperativeStatus) -> str:
+    """How users name a cooperative's status."""
+    return {
+        CooperativeStatus.PENDING: _("awaiting verification"),
+        CooperativeStatus.VERIFIED: _("verified"),
+        CooperativeStatus.REJECTED: _("changes requested"),
+        CooperativeStatus.SUSPENDED: _("suspended"),
+    }[status]
+
+
 def action_label(action: str) -> str:
     """How users name a status action (for buttons and messages)."""
     return {
@@ -271,7 +281,13 @@ def change_cooperative_status(
     permission, needs_reason = ACTION_PERMISSIONS[action]
     cooperative = _load(session, actor, cooperative_id, permission)
     current = expected_status or cooperative.status
-    target = next_status(COOPERATIVE_TRANSITIONS, current, action, label=action_label(action))
+    target = next_status(
+        COOPERATIVE_TRANSITIONS,
+        current,
+        action,
+        label=action_label(action),
+        describe=status_label,
+    )
     reason = reason.strip()
     if needs_reason and not reason:
         raise RuleViolation(_("Please give the reason; the cooperative will read it."))

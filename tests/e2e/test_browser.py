@@ -18,7 +18,11 @@ from loanfund.services.demo_data import DEMO_PASSWORD
 from loanfund.services.settings import initialize_fund
 from tests.conftest import PG_URL, make_app
 
-CHROMIUM = os.environ.get("LOANFUND_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    os.environ.get("LOANFUND_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
 REQUIRED = os.environ.get("LOANFUND_REQUIRE_E2E") == "1"
 
 if not CHROMIUM and REQUIRED:
@@ -26,7 +30,10 @@ if not CHROMIUM and REQUIRED:
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed (Debian: apt-get install chromium; .ci/run does)"),
+    pytest.mark.skipif(
+        not CHROMIUM,
+        reason="Chromium not installed (Debian: apt-get install chromium; .ci/run does)",
+    ),
     pytest.mark.skipif(bool(PG_URL), reason="browser tests run once, on the SQLite pass"),
 ]
 
@@ -38,7 +45,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = make_app(tmp_path_factory.mktemp("e2e"), DEFAULT_LOCALE="vi", LANGUAGES=["vi", "en"])
     with app.app_context():
         db.create_all()
-        initialize_fund(db.session, actor=SYSTEM, fund_name="Quỹ demo", currency="VND", timezone="Asia/Ho_Chi_Minh")
+        initialize_fund(
+            db.session,
+            actor=SYSTEM,
+            fund_name="Quỹ demo",
+            currency="VND",
+            timezone="Asia/Ho_Chi_Minh",
+        )
         from flask_security import hash_password
 
         with app.test_request_context():
@@ -58,8 +71,14 @@ def browser() -> Iterator[object]:
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield instance
         instance.close()
@@ -80,8 +99,16 @@ def test_each_demo_role_signs_in_and_sees_its_home(server_url, browser, email, h
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("response", lambda response: problems.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
+    page.on(
+        "response",
+        lambda response: (
+            problems.append(f"{response.status} {response.url}") if response.status >= 400 else None
+        ),
+    )
     page.goto(server_url + "/account/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", DEMO_PASSWORD)

@@ -6,11 +6,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 
-from loanfund.models import Cooperative
-from tests.conftest import TODAY, profile
-
 from loanfund.domain.access import SYSTEM
+from loanfund.models import Cooperative
 from loanfund.services.cooperatives import create_cooperative
+from tests.conftest import TODAY, profile
 
 
 @pytest.mark.parametrize("amount", [Decimal("999999999999999"), Decimal("0")])
