@@ -83,6 +83,9 @@ def _flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, An
         "SECURITY_MULTI_FACTOR_RECOVERY_CODES": False,
         "SECURITY_USERNAME_ENABLE": False,
         "SECURITY_ANONYMOUS_USER_DISABLED": False,
+        # Accounts are made through our services (audited), not Flask-Security's CLI.
+        "SECURITY_CLI_USERS_NAME": False,
+        "SECURITY_CLI_ROLES_NAME": False,
     }
 
 

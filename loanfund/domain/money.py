@@ -33,6 +33,9 @@ MAX_MINOR_UNITS: Final = 2**63 - 1
 
 ZERO: Final = Decimal(0)
 
+#: Quanta for 0..18 decimal places, made once (rounding is on every installment's path).
+_QUANTA: Final = tuple(Decimal(1).scaleb(-digits) for digits in range(19))
+
 
 class MoneyTypeError(TypeError):
     """A value that is not an exact decimal (a float, a bool, an object) reached money code."""
@@ -109,14 +112,13 @@ def round_money(amount: object, digits: int, rounding: str = "half_up") -> Decim
     Returns:
         The rounded ``Decimal`` with exactly ``digits`` decimal places.
     """
-    value = to_decimal(amount)
-    try:
-        mode = ROUNDING_MODES[rounding]
-    except KeyError:
-        raise ValueError(
-            f"Unknown rounding {rounding!r}; use one of {', '.join(ROUNDING_MODES)}."
-        ) from None
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=mode, context=MONEY_CONTEXT)
+    value = amount if type(amount) is Decimal and amount.is_finite() else to_decimal(amount)
+    mode = ROUNDING_MODES.get(rounding)
+    if mode is None:
+        raise ValueError(f"Unknown rounding {rounding!r}; use one of {', '.join(ROUNDING_MODES)}.")
+    quantum = _QUANTA[digits] if 0 <= digits < len(_QUANTA) else Decimal(1).scaleb(-digits)
+    # Positional arguments: Decimal.quantize parses keyword arguments about 3x slower.
+    return value.quantize(quantum, mode, MONEY_CONTEXT)
 
 
 def round_to_multiple(amount: object, multiple: object, rounding: str = "half_up") -> Decimal:
