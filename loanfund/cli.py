@@ -22,7 +22,7 @@ def _create_app() -> Flask:
         sys.exit(2)
 
 
-def _initialize(app: Flask) -> None:
+def _initialize(app: Flask, *, fund_name: str | None = None) -> None:
     from loanfund.domain.access import SYSTEM
     from loanfund.domain.errors import LoanFundError
     from loanfund.models import db
@@ -33,7 +33,7 @@ def _initialize(app: Flask) -> None:
         initialize_fund(
             db.session,
             actor=SYSTEM,
-            fund_name=settings["FUND_NAME"],
+            fund_name=fund_name or settings["FUND_NAME"],
             currency=settings["FUND_CURRENCY"],
             timezone=settings["FUND_TIMEZONE"],
         )
@@ -117,10 +117,7 @@ def demo_command(load_only: bool, host: str | None, port: int | None) -> None:
     settings = app.config["LOANFUND"]
     upgrade()
     if database_is_empty(db.session):
-        settings_for_demo = dict(settings, FUND_NAME=FUND_NAME)
-        app.config["LOANFUND"] = settings_for_demo
-        _initialize(app)
-        app.config["LOANFUND"] = settings
+        _initialize(app, fund_name=FUND_NAME)
         with app.test_request_context():
             logins = load_demo_fund(db.session, hash_password=hash_password, today=fund_today())
         click.echo("Loaded the demo fund.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -139,8 +140,6 @@ def update_fund_settings(
 
 
 def _same_number(left: str, right: str) -> bool:
-    from decimal import Decimal, InvalidOperation
-
     try:
         return Decimal(left) == Decimal(right)
     except InvalidOperation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_security import SQLAlchemyUserDatastore, current_user
@@ -38,7 +38,7 @@ CSP = (
 
 def select_locale() -> str:
     """The user's saved language, else the session's choice, else the browser's, else default."""
-    languages = g.get("languages") or _languages()
+    languages = _languages()
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
@@ -48,16 +48,12 @@ def select_locale() -> str:
 
 
 def _languages() -> list[str]:
-    from flask import current_app
-
     settings = current_app.config["LOANFUND"]
     default = settings["DEFAULT_LOCALE"]
     return [default] + [code for code in settings["LANGUAGES"] if code != default]
 
 
 def select_timezone() -> str:
-    from flask import current_app
-
     return current_app.config["LOANFUND"]["FUND_TIMEZONE"]
 
 
@@ -70,8 +66,6 @@ def _security_headers(response: Any) -> Any:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if response.mimetype == "text/html":
         response.headers["Cache-Control"] = "no-store"
-    from flask import current_app
-
     if current_app.config["LOANFUND"]["HSTS"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     return response
@@ -108,8 +102,6 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _require_staff_two_factor() -> Any:
     """With REQUIRE_STAFF_2FA on, staff without an authenticator app must set one up first."""
-    from flask import current_app
-
     if not current_app.config["LOANFUND"]["REQUIRE_STAFF_2FA"]:
         return None
     if not (current_user and current_user.is_authenticated):

@@ -31,13 +31,9 @@ from loanfund.web.admin.forms import (
     settings_form_class,
 )
 from loanfund.web.authz import current_actor, permission_required
+from loanfund.web.messages import flash_problems
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _flash_problems(error: LoanFundError) -> None:
-    for problem in getattr(error, "problems", (error.message,)):
-        flash(problem, "danger")
 
 
 def _digits() -> int:
@@ -108,7 +104,7 @@ def new_user() -> Any:
                     "info",
                 )
         except LoanFundError as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             flash(_("The account %(email)s was created.", email=user.email), "success")
             return redirect(url_for(".users"))
@@ -136,7 +132,7 @@ def edit_user(user_id: int) -> Any:
                 active=form.active.data,
             )
         except LoanFundError as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             flash(_("The account %(email)s was saved.", email=user.email), "success")
             return redirect(url_for(".users"))
@@ -154,10 +150,7 @@ def settings() -> Any:
         if not actor.can(Permission.MANAGE_SETTINGS):
             abort(403)
         if form.validate_on_submit():
-            values = {}
-            for spec in PARAMETERS:
-                data = form[spec.key].data
-                values[spec.key] = data if isinstance(data, str) else str(data)
+            values = {spec.key: str(form[spec.key].data) for spec in PARAMETERS}
             try:
                 changed = update_fund_settings(
                     db.session,
@@ -168,7 +161,7 @@ def settings() -> Any:
                     currency_digits=_digits(),
                 )
             except LoanFundError as error:
-                _flash_problems(error)
+                flash_problems(error)
             else:
                 if changed:
                     flash(_("Settings saved (%(count)s changed).", count=len(changed)), "success")

@@ -18,6 +18,7 @@ from loanfund.services.cooperatives import sign_up_cooperative
 from loanfund.web import emails
 from loanfund.web.auth.forms import SignUpForm
 from loanfund.web.clock import fund_today
+from loanfund.web.messages import flash_problems
 
 bp = Blueprint("auth", __name__)
 
@@ -50,8 +51,7 @@ def sign_up() -> Any:
                 staff_emails=tuple(staff),
             )
         except LoanFundError as error:
-            for problem in getattr(error, "problems", (error.message,)):
-                flash(problem, "danger")
+            flash_problems(error)
         else:
             login_user(user)
             security.datastore.commit()  # Flask-Security's own sign-in bookkeeping (trackable)

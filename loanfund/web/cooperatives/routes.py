@@ -22,13 +22,9 @@ from loanfund.web.cooperatives.forms import (
     InviteRepresentativeForm,
     StatusActionForm,
 )
+from loanfund.web.messages import flash_problems
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
-
-
-def _flash_problems(error: LoanFundError) -> None:
-    for problem in getattr(error, "problems", (error.message,)):
-        flash(problem, "danger")
 
 
 @bp.get("/")
@@ -60,7 +56,7 @@ def create() -> Any:
                 db.session, actor=current_actor(), profile=form.to_profile(), today=fund_today()
             )
         except LoanFundError as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             flash(
                 _("The cooperative was registered. Verify it when its papers are checked."),
@@ -123,7 +119,7 @@ def edit(cooperative_id: int) -> Any:
                 today=fund_today(),
             )
         except LoanFundError as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             flash(_("The profile was saved."), "success")
             return redirect(url_for(".detail", cooperative_id=cooperative.id))
@@ -153,7 +149,7 @@ def change_status(cooperative_id: int) -> Any:
     except LoanFundError as error:
         if error.http_status in (403, 404):
             raise
-        _flash_problems(error)
+        flash_problems(error)
     else:
         flash(_("Done: %(action)s.", action=service.action_label(action)), "success")
     return redirect(url_for(".detail", cooperative_id=cooperative.id))
@@ -176,7 +172,7 @@ def invite(cooperative_id: int) -> Any:
                 invitation=emails.invitation(cooperative),
             )
         except LoanFundError as error:
-            _flash_problems(error)
+            flash_problems(error)
         else:
             flash(_("An invitation was sent to %(email)s.", email=user.email), "success")
             return redirect(url_for(".detail", cooperative_id=cooperative.id))
