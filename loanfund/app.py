@@ -56,7 +56,11 @@ def _flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, An
         "BABEL_DEFAULT_LOCALE": settings["DEFAULT_LOCALE"],
         "BABEL_DEFAULT_TIMEZONE": settings["FUND_TIMEZONE"],
         "RATELIMIT_STORAGE_URI": settings["RATE_LIMIT_STORAGE_URI"],
+        "RATELIMIT_ENABLED": True,  # per app: the limiter object itself is shared
         "RATELIMIT_HEADERS_ENABLED": False,
+        # A moving window counts every attempt of the last minute/hour: a fixed window would let
+        # an attacker double the rate across a window boundary (and made the throttle flaky).
+        "RATELIMIT_STRATEGY": "moving-window",
         # Flask-Security
         "SECURITY_PASSWORD_SALT": settings["SECURITY_PASSWORD_SALT"],
         "SECURITY_PASSWORD_HASH": "argon2",

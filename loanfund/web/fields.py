@@ -40,17 +40,24 @@ def parse_locale_decimal(raw: str) -> Decimal:
     if len(text) > 40:
         raise ValueError(_l("This number is too long."))
     try:
-        return parse_decimal(text, locale=str(get_locale()), strict=True)
+        value = parse_decimal(text, locale=str(get_locale()), strict=True)
     except NumberFormatError:
-        if re.fullmatch(r"-?\d{1,30}(\.\d{1,20})?", text):
-            return Decimal(text)
-        raise ValueError(
-            _l(
-                "“%(text)s” is not a number. Write digits only, e.g. %(example)s.",
-                text=raw[:40],
-                example=number(Decimal("12345678")),
-            )
-        ) from None
+        if not re.fullmatch(r"-?\d{1,30}(\.\d{1,20})?", text):
+            raise ValueError(
+                _l(
+                    "“%(text)s” is not a number. Write digits only, e.g. %(example)s.",
+                    text=raw[:40],
+                    example=number(Decimal("12345678")),
+                )
+            ) from None
+        value = Decimal(text)
+    # Babel also accepts scientific notation ("1E30"); no amount or rate of a fund needs more
+    # than 18 digits before the decimal point or 20 after it.
+    if not value.is_finite() or value.adjusted() > 17:
+        raise ValueError(_l("This number is too large."))
+    if value != 0 and value.as_tuple().exponent < -20:  # type: ignore[operator]
+        raise ValueError(_l("This number has too many decimals."))
+    return value
 
 
 class DecimalTextField(StringField):
