@@ -32,6 +32,8 @@ class Permission(enum.StrEnum):
     VIEW_SETTINGS = "view_settings"
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_OUTBOX = "view_outbox"
+    VIEW_BOOKS = "view_books"  # the journal and account balances
+    RECORD_CAPITAL = "record_capital"
 
 
 _P = Permission
@@ -67,6 +69,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_SETTINGS,
             _P.VIEW_AUDIT_LOG,
             _P.VIEW_OUTBOX,
+            _P.VIEW_BOOKS,
+            _P.RECORD_CAPITAL,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -76,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.LIST_COOPERATIVES,
             _P.VIEW_SETTINGS,
             _P.VIEW_AUDIT_LOG,
+            _P.VIEW_BOOKS,
         }
     ),
 }

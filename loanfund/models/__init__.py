@@ -3,6 +3,7 @@
 from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
+from loanfund.models.ledger import JournalEntry, JournalLine
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.setting import Setting
 from loanfund.models.user import Role, User, roles_users
@@ -11,6 +12,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Cooperative",
+    "JournalEntry",
+    "JournalLine",
     "OutboxMessage",
     "OutboxStatus",
     "Role",

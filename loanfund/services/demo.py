@@ -17,6 +17,7 @@ from loanfund.models import User
 from loanfund.services import demo_data
 from loanfund.services.accounts import NewUser, create_user
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
+from loanfund.services.ledger import record_capital_contribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,8 @@ def database_is_empty(session: Session) -> bool:
 def load_demo_fund(
     session: Session, *, hash_password: Callable[[str], str], today: dt.date
 ) -> list[DemoLogin]:
-    """Create the demo staff, cooperatives and representatives; returns the logins.
+    """Create the demo staff, the fund's capital, cooperatives and representatives; returns
+    the logins.
 
     Args:
         hash_password: Flask-Security's password hasher (passed in: services have no Flask).
@@ -49,6 +51,16 @@ def load_demo_fund(
             roles={Role(role) for role in roles},
         )
         logins.append(DemoLogin(role=roles[0], email=email, name=name))
+    for days_ago, amount, source, reference in demo_data.CAPITAL:
+        record_capital_contribution(
+            session,
+            actor=SYSTEM,
+            amount=Decimal(amount),
+            value_date=today - dt.timedelta(days=days_ago),
+            source=source,
+            reference=reference,
+            today=today,
+        )
     for record in demo_data.COOPERATIVES:
         rep_email, rep_name = record["representative"]
         profile = CooperativeProfile(

@@ -11,6 +11,24 @@ DEMO_PASSWORD = "demo-Quy-2026"  # noqa: S105 - printed on screen for the demo
 
 FUND_NAME = "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Thừa Thiên Huế (demo)"
 
+#: Capital paid in, 25 billion VND in all: (days before the demo's today, amount, source,
+#: reference). Relative dates keep the demo current whenever it is loaded.
+CAPITAL = (
+    (
+        700,
+        "20000000000",
+        "Ngân sách tỉnh cấp vốn điều lệ ban đầu cho Quỹ (Provincial budget: initial charter "
+        "capital)",
+        "QĐ 112/QĐ-UBND; GBC 0001",
+    ),
+    (
+        150,
+        "5000000000",
+        "Liên minh Hợp tác xã tỉnh bổ sung vốn (Cooperative Union: additional capital)",
+        "QĐ 45/QĐ-LMHTX; GBC 0417",
+    ),
+)
+
 #: One user per staff role: (email, full name, roles).
 STAFF = (
     ("admin@demo.quyhtx.vn", "Nguyễn Thị Lan", ("admin",)),

@@ -23,10 +23,27 @@ def _upgrade_and_compare(tmp_path, url: str) -> list:
             )
             diff = compare_metadata(context, Base.metadata)
             roles = sorted(connection.execute(text("SELECT name FROM role")).scalars())
+            triggers = _trigger_tables(connection)
         downgrade(revision="base")
         remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
         db.engine.dispose()
+    assert triggers == APPEND_ONLY_TABLES
     return [diff, roles, remaining]
+
+
+#: Tables whose rows may only be inserted (the triggers come from the migrations).
+APPEND_ONLY_TABLES = {"audit_event", "journal_entry", "journal_line"}
+
+
+def _trigger_tables(connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        query = "SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = (
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal"
+        )
+    return set(connection.execute(text(query)).scalars())
 
 
 EXPECTED_ROLES = ["admin", "applicant", "approver", "auditor", "inspector", "officer"]

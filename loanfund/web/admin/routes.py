@@ -11,14 +11,12 @@ from flask_babel import gettext as _
 from flask_security import hash_password
 from wtforms import SelectChoice
 
-from loanfund.config import currency_digits
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.policy import PARAMETERS, Kind, choice_label, parameter_label
 from loanfund.domain.roles import Role
 from loanfund.models import Cooperative, OutboxMessage, User, db
 from loanfund.queries import admin as queries
-from loanfund.queries.settings import fund_settings
 from loanfund.services import accounts, cooperatives
 from loanfund.services.accounts import NewUser
 from loanfund.services.settings import update_fund_settings
@@ -31,13 +29,10 @@ from loanfund.web.admin.forms import (
     settings_form_class,
 )
 from loanfund.web.authz import current_actor, permission_required
+from loanfund.web.fund import current_fund, fund_digits
 from loanfund.web.messages import flash_problems
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _digits() -> int:
-    return currency_digits(current_app.config["LOANFUND"]["FUND_CURRENCY"])
 
 
 @bp.get("/users")
@@ -144,7 +139,7 @@ def edit_user(user_id: int) -> Any:
 def settings() -> Any:
     """The fund's name, time zone and policy parameters (editable by administrators)."""
     actor = current_actor()
-    fund = fund_settings(db.session, currency_digits=_digits())
+    fund = current_fund()
     form = settings_form_class()(data=None if request.method == "POST" else _settings_data(fund))
     if request.method == "POST":
         if not actor.can(Permission.MANAGE_SETTINGS):
@@ -158,7 +153,7 @@ def settings() -> Any:
                     fund_name=form.fund_name.data,
                     timezone=form.fund_timezone.data,
                     policy_values=values,
-                    currency_digits=_digits(),
+                    currency_digits=fund_digits(),
                 )
             except LoanFundError as error:
                 flash_problems(error)

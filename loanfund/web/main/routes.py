@@ -9,13 +9,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_security import auth_required, current_user
 
-from loanfund.config import currency_digits
 from loanfund.domain.errors import LoanFundError
 from loanfund.models import Cooperative, db
 from loanfund.queries import cooperatives as cooperative_queries
-from loanfund.queries.settings import fund_settings
+from loanfund.queries import ledger as ledger_queries
 from loanfund.services.accounts import set_user_locale
 from loanfund.web.authz import current_actor
+from loanfund.web.clock import fund_today
+from loanfund.web.fund import current_fund
 
 bp = Blueprint("main", __name__)
 
@@ -25,7 +26,7 @@ def index() -> Any:
     """The public start page; signed-in users go to their home."""
     if current_user.is_authenticated:
         return redirect(url_for(".home"))
-    return render_template("main/index.html", fund=_fund())
+    return render_template("main/index.html", fund=current_fund())
 
 
 @bp.get("/home")
@@ -37,10 +38,16 @@ def home() -> Any:
         cooperative = (
             db.session.get(Cooperative, actor.cooperative_id) if actor.cooperative_id else None
         )
-        return render_template("main/applicant_home.html", cooperative=cooperative, fund=_fund())
+        return render_template(
+            "main/applicant_home.html", cooperative=cooperative, fund=current_fund()
+        )
+    fund = current_fund()
     return render_template(
         "main/staff_home.html",
-        fund=_fund(),
+        fund=fund,
+        position=ledger_queries.fund_position(
+            db.session, as_of=fund_today(), reserve=fund.policy.min_liquidity_reserve
+        ),
         counts=cooperative_queries.count_by_status(db.session),
         roles=sorted(role.value for role in actor.roles),
     )
@@ -69,8 +76,3 @@ def set_language() -> Any:
 def healthz() -> Any:
     """Liveness for load balancers: answers without touching the database."""
     return {"status": "ok"}
-
-
-def _fund() -> Any:
-    digits = currency_digits(current_app.config["LOANFUND"]["FUND_CURRENCY"])
-    return fund_settings(db.session, currency_digits=digits)

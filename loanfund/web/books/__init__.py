@@ -1,0 +1,1 @@
+"""The fund's books: position, account balances, the journal, capital received."""

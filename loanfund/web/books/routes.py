@@ -1,0 +1,90 @@
+"""The fund's books: where the money is, and every entry that moved it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from loanfund.domain.access import Permission
+from loanfund.domain.errors import LoanFundError
+from loanfund.domain.ledger import Account, AccountKind, EntryKind, account_label, entry_kind_label
+from loanfund.models import db
+from loanfund.queries import ledger as queries
+from loanfund.services.ledger import record_capital_contribution
+from loanfund.web.authz import current_actor, permission_required
+from loanfund.web.books.forms import CapitalContributionForm
+from loanfund.web.clock import fund_today
+from loanfund.web.fund import current_fund
+from loanfund.web.messages import flash_problems
+
+bp = Blueprint("books", __name__, url_prefix="/books")
+
+#: The order accounts are shown in: the balance sheet, then income and expense, then memo.
+_SECTIONS = (
+    (AccountKind.ASSET, AccountKind.CONTRA_ASSET, AccountKind.EQUITY),
+    (AccountKind.INCOME, AccountKind.EXPENSE),
+    (AccountKind.MEMO,),
+)
+
+
+@bp.get("/")
+@permission_required(Permission.VIEW_BOOKS)
+def index() -> Any:
+    """The fund's position, every account's balance, and the journal."""
+    today = fund_today()
+    kind_value = request.args.get("kind", "")
+    kind = EntryKind(kind_value) if kind_value in {k.value for k in EntryKind} else None
+    position = queries.fund_position(
+        db.session, as_of=today, reserve=current_fund().policy.min_liquidity_reserve
+    )
+    balances = queries.account_balances(db.session)
+    sections = [
+        [
+            (account, account_label(account), balances[account])
+            for account in Account
+            if account.kind in kinds
+        ]
+        for kinds in _SECTIONS
+    ]
+    page = queries.list_entries(
+        db.session, kind=kind, page=request.args.get("page", 1, type=int) or 1
+    )
+    return render_template(
+        "books/index.html",
+        position=position,
+        sections=sections,
+        page=page,
+        kind=kind,
+        kinds=[(k, entry_kind_label(k)) for k in EntryKind],
+        entry_kind_label=entry_kind_label,
+        account_label=account_label,
+    )
+
+
+@bp.route("/capital/new", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_CAPITAL)
+def new_capital() -> Any:
+    """Record capital the fund's bank account has received."""
+    form = CapitalContributionForm()
+    if request.method == "GET":
+        form.value_date.data = fund_today()
+    if form.validate_on_submit():
+        try:
+            entry = record_capital_contribution(
+                db.session,
+                actor=current_actor(),
+                amount=form.amount.data,
+                value_date=form.value_date.data,
+                source=form.source.data,
+                reference=form.reference.data,
+                today=fund_today(),
+            )
+        except LoanFundError as error:
+            db.session.rollback()
+            flash_problems(error)
+        else:
+            flash(_("Capital recorded as journal entry %(id)s.", id=entry.id), "success")
+            return redirect(url_for(".index"))
+    return render_template("books/capital_form.html", form=form)

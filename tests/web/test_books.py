@@ -1,0 +1,85 @@
+"""The books pages: who sees them, recording capital, and what a bad entry gets."""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from loanfund.domain.ledger import Account
+from loanfund.domain.roles import Role
+from loanfund.models import JournalEntry, db
+from loanfund.queries.ledger import account_balances
+from tests.conftest import TODAY, post_form, sign_in
+
+
+def _capital_form(**changes):
+    values = {
+        "amount": "25,000,000,000",
+        "value_date": "2026-11-20",
+        "source": "Provincial budget, initial charter capital",
+        "reference": "QĐ 112/QĐ-UBND",
+    }
+    return {**values, **changes}
+
+
+def test_an_administrator_records_capital_and_everyone_on_staff_sees_it(client, factory):
+    admin = factory.user(Role.ADMIN)
+    sign_in(client, admin.email)
+    response = post_form(client, "/books/capital/new", _capital_form())
+    assert response.status_code == 302 and response.location.endswith("/books/")
+    assert account_balances(db.session)[Account.CASH] == Decimal(25_000_000_000)
+    books = client.get("/books/").get_data(as_text=True)
+    assert "QĐ 112/QĐ-UBND" in books and "25,000,000,000" in books
+    officer = factory.user(Role.OFFICER)
+    other = client.application.test_client()
+    sign_in(other, officer.email)
+    home = other.get("/home").get_data(as_text=True)
+    assert 'data-testid="fund-capital">₫25,000,000,000' in home
+    assert 'data-testid="available-to-lend">₫25,000,000,000' in home
+
+
+def test_vietnamese_amounts_are_read_the_vietnamese_way(client, factory):
+    admin = factory.user(Role.ADMIN)
+    sign_in(client, admin.email)
+    post_form(client, "/language", {"locale": "vi", "next": "/home"}, page="/home")
+    post_form(client, "/books/capital/new", _capital_form(amount="5.000.000.000"))
+    # "5.000.000.000" in Vietnamese is five billion, not five.
+    assert account_balances(db.session)[Account.FUND_CAPITAL] == Decimal(5_000_000_000)
+
+
+def test_bad_input_is_explained_and_what_was_typed_is_kept(client, factory):
+    sign_in(client, factory.user(Role.ADMIN).email)
+    response = post_form(
+        client,
+        "/books/capital/new",
+        _capital_form(amount="12.5", value_date="2026-12-01", reference="GBC 77"),
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Amounts in VND have no decimals; 12.5 was entered." in page
+    assert 'value="GBC 77"' in page and 'value="12.5"' in page
+    response = post_form(client, "/books/capital/new", _capital_form(value_date="2026-12-01"))
+    page = response.get_data(as_text=True)
+    assert "is in the future" in page and str(TODAY.year) in page
+    assert db.session.scalar(select(JournalEntry.id)) is None
+
+
+def test_only_administrators_record_capital_and_only_admins_and_controllers_see_the_books(
+    client, factory
+):
+    expectations = {
+        Role.OFFICER: (403, 403),
+        Role.APPROVER: (403, 403),
+        Role.INSPECTOR: (403, 403),
+        Role.AUDITOR: (200, 403),
+        Role.ADMIN: (200, 200),
+    }
+    for role, (books, capital) in expectations.items():
+        user = factory.user(role)
+        browser = client.application.test_client()
+        sign_in(browser, user.email)
+        assert browser.get("/books/").status_code == books, role
+        assert browser.get("/books/capital/new").status_code == capital, role
+    representative = factory.user(Role.APPLICANT, cooperative=factory.cooperative())
+    browser = client.application.test_client()
+    sign_in(browser, representative.email)
+    assert browser.get("/books/").status_code == 403
