@@ -1,9 +1,15 @@
-"""The ``loanfund`` command: database, users, the demo fund, the production server, checks."""
+"""The ``loanfund`` command: database, users, the demo fund, the production server, checks,
+repayment schedules."""
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
+import json
 import sys
+from decimal import Decimal
+from typing import IO, Any
 
 import click
 from flask import Flask, current_app
@@ -207,8 +213,197 @@ def check_command() -> None:
     click.echo("OK")
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot use: printed as ``Error: …`` on stderr, exit status 2."""
+
+    exit_code = 2
+
+
+#: Columns of ``loanfund schedule``'s table, as (key in the JSON output, heading).
+_SCHEDULE_COLUMNS = (
+    ("n", "#"),
+    ("due_on", "Due on"),
+    ("days", "Days"),
+    ("principal", "Principal"),
+    ("interest", "Interest"),
+    ("total", "Total"),
+    ("outstanding", "Outstanding"),
+)
+_MONEY_KEYS = frozenset({"principal", "interest", "total", "outstanding"})
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise BadInput(f"The loan terms give {key!r} more than once.")
+        seen[key] = value
+    return seen
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return "a number"
+
+
+#: JSON numbers longer than this, or further from 1 than 10 to this power, are passed on as their
+#: text, which the engine refuses quoting it (no term needs them; they would overflow).
+_MAX_NUMBER_SIZE = 40
+
+
+def _json_int(text: str) -> int | str:
+    return int(text) if len(text) <= _MAX_NUMBER_SIZE else text
+
+
+def _json_decimal(text: str) -> Decimal | str:
+    """A JSON number with a fraction or an exponent, as the exact decimal it spells."""
+    value = Decimal(text)
+    if len(text) > _MAX_NUMBER_SIZE or abs(value.adjusted()) > _MAX_NUMBER_SIZE:
+        return text
+    return value
+
+
+def _source_name(source: IO[bytes]) -> str:
+    """The file's name for messages, or "standard input"."""
+    name = getattr(source, "name", None)
+    return name if isinstance(name, str) and name != "<stdin>" else "standard input"
+
+
+def _read_terms_json(source: IO[bytes]) -> dict[str, Any]:
+    """The JSON object in ``source``; numbers are read as exact decimals, never floats."""
+    name = _source_name(source)
+    try:
+        raw = source.read()
+    except OSError as error:
+        raise BadInput(
+            f"Cannot read the loan terms in {name}: {error.strerror or error}."
+        ) from None
+    if not raw.strip():
+        raise BadInput(f"No loan terms in {name}: it is empty. Give the terms as a JSON object.")
+    try:
+        data = json.loads(
+            raw,
+            parse_int=_json_int,
+            parse_float=_json_decimal,  # 5.13 stays exactly 5.13
+            parse_constant=Decimal,  # NaN and Infinity become non-finite decimals, refused later
+            object_pairs_hook=_refuse_duplicate_keys,
+        )
+    except UnicodeDecodeError:
+        raise BadInput(f"Cannot read the loan terms in {name}: it is not UTF-8 text.") from None
+    except json.JSONDecodeError as error:
+        raise BadInput(
+            f"Cannot read the loan terms in {name}: not valid JSON ({error.msg} at line "
+            f"{error.lineno}, column {error.colno})."
+        ) from None
+    except RecursionError:
+        raise BadInput(f"Cannot read the loan terms in {name}: nested too deeply.") from None
+    if not isinstance(data, dict):
+        raise BadInput(
+            "The loan terms must be a JSON object such as "
+            f'{{"principal": "1000000", ...}}, not {_json_kind(data)}.'
+        )
+    return data
+
+
+def _table_lines(data: dict[str, Any]) -> list[str]:
+    """The schedule as a text table: right-justified columns, a rule, the totals row."""
+
+    def cell(key: str, value: Any) -> str:
+        return format(Decimal(value), ",") if key in _MONEY_KEYS else str(value)
+
+    rows = [
+        [cell(key, row[key]) for key, _heading in _SCHEDULE_COLUMNS] for row in data["installments"]
+    ]
+    totals = data["totals"]
+    total_row = (
+        ["Total", "", ""]
+        + [cell(key, totals[key]) for key in ("principal", "interest", "total")]
+        + [""]
+    )
+    headings = [heading for _key, heading in _SCHEDULE_COLUMNS]
+    widths = [
+        max(len(line[i]) for line in [headings, total_row, *rows]) for i in range(len(headings))
+    ]
+
+    def line(cells: list[str]) -> str:
+        cells_text = (text.rjust(width) for text, width in zip(cells, widths, strict=True))
+        return "  ".join(cells_text).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return [line(headings), rule, *(line(row) for row in rows), rule, line(total_row)]
+
+
+def _csv_text(data: dict[str, Any]) -> str:
+    """The schedule as CSV: a header of the JSON keys, one row per installment, the totals."""
+    out = io.StringIO()
+    keys = [key for key, _heading in _SCHEDULE_COLUMNS]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(keys)
+    for row in data["installments"]:
+        writer.writerow([row[key] for key in keys])
+    totals = data["totals"]
+    writer.writerow(["total", "", "", totals["principal"], totals["interest"], totals["total"], ""])
+    return out.getvalue()
+
+
+@click.command("schedule")
+@click.argument("file", type=click.File("rb"), default="-")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["json", "table", "csv"]),
+    default="json",
+    show_default=True,
+    help="Output: JSON, an aligned text table, or CSV.",
+)
+@with_appcontext
+def schedule_command(file: IO[bytes], output_format: str) -> None:
+    """Print the repayment schedule of loan terms given as JSON in FILE (default: stdin).
+
+    The terms are the engine's (loanfund/domain/schedule.py): principal, annual_rate_pct,
+    installments and disbursed_on are required; currency_digits defaults to FUND_CURRENCY's.
+    Bad input exits with status 2 and lists every problem.
+    """
+    from loanfund.config import currency_digits
+    from loanfund.domain.errors import LoanFundError, RuleViolation
+    from loanfund.domain.schedule import build_schedule, parse_terms, to_json_dict
+
+    if _source_name(file) == "standard input" and file.isatty():
+        click.echo("Reading the loan terms (JSON) from standard input; end with Ctrl+D.", err=True)
+    data = _read_terms_json(file)
+    default_digits = currency_digits(current_app.config["LOANFUND"]["FUND_CURRENCY"])
+    try:
+        terms = parse_terms(data, default_currency_digits=default_digits)
+        schedule = build_schedule(terms)
+    except RuleViolation as error:
+        problems = "\n".join(f"- {problem}" for problem in error.problems)
+        raise BadInput(f"The loan terms cannot make a schedule:\n{problems}") from None
+    except LoanFundError as error:
+        raise BadInput(str(error)) from None
+    result = to_json_dict(schedule, terms.currency_digits)
+    if output_format == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif output_format == "table":
+        click.echo("\n".join(_table_lines(result)))
+    else:
+        click.echo(_csv_text(result), nl=False)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (create_user_command, demo_command, serve_command, check_command):
+    for command in (
+        create_user_command,
+        demo_command,
+        serve_command,
+        check_command,
+        schedule_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -34,13 +34,15 @@ class Permission(enum.StrEnum):
     VIEW_OUTBOX = "view_outbox"
     VIEW_BOOKS = "view_books"  # the journal and account balances
     RECORD_CAPITAL = "record_capital"
+    MANAGE_PRODUCTS = "manage_products"
+    VIEW_PRODUCTS = "view_products"
 
 
 _P = Permission
 
 #: What each role may do. A user's permissions are the union over the roles held.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.APPLICANT: frozenset({_P.VIEW_COOPERATIVE, _P.EDIT_COOPERATIVE}),
+    Role.APPLICANT: frozenset({_P.VIEW_COOPERATIVE, _P.EDIT_COOPERATIVE, _P.VIEW_PRODUCTS}),
     Role.OFFICER: frozenset(
         {
             _P.VIEW_STAFF_HOME,
@@ -50,10 +52,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.CREATE_COOPERATIVE,
             _P.VERIFY_COOPERATIVE,
             _P.INVITE_REPRESENTATIVE,
+            _P.VIEW_PRODUCTS,
         }
     ),
-    Role.APPROVER: frozenset({_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES}),
-    Role.INSPECTOR: frozenset({_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES}),
+    Role.APPROVER: frozenset(
+        {_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES, _P.VIEW_PRODUCTS}
+    ),
+    Role.INSPECTOR: frozenset(
+        {_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES, _P.VIEW_PRODUCTS}
+    ),
     Role.ADMIN: frozenset(
         {
             _P.VIEW_STAFF_HOME,
@@ -71,6 +78,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_OUTBOX,
             _P.VIEW_BOOKS,
             _P.RECORD_CAPITAL,
+            _P.MANAGE_PRODUCTS,
+            _P.VIEW_PRODUCTS,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -81,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_SETTINGS,
             _P.VIEW_AUDIT_LOG,
             _P.VIEW_BOOKS,
+            _P.VIEW_PRODUCTS,
         }
     ),
 }

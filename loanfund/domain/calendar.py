@@ -117,19 +117,28 @@ def step_dates(
     """
     months = MONTHS_PER_STEP.get(frequency)
     if months is None:
-        return [step(anchor, frequency, every, k) for k in range(first, first + count)]
-    # Month steps inlined: this is the hot path of every schedule.
+        if count <= 0:
+            return []
+        # Day steps: the first and last dates through step(), which raises for an unknown
+        # frequency or a date out of range; the dates between them are then valid too, and
+        # are made from their day numbers (3x faster than adding a timedelta to each).
+        start = step(anchor, frequency, every, first).toordinal()
+        step(anchor, frequency, every, first + count - 1)
+        days = every * DAYS_PER_STEP[frequency]
+        return [dt.date.fromordinal(start + k * days) for k in range(count)]
+    # Month steps inlined (this is the hot path of every schedule): each date's month, counted
+    # from January of year 0, and then its day clamped to the month's end.
     base = anchor.year * 12 + anchor.month - 1
     anchor_day = anchor.day
     months_per_period = every * months
+    indices = [base + k * months_per_period for k in range(first, first + count)]
+    if anchor_day <= 28:  # every month has this day: nothing to clamp
+        return [dt.date(index // 12, index % 12 + 1, anchor_day) for index in indices]
     dates = []
-    for k in range(first, first + count):
-        year, month_zero = divmod(base + k * months_per_period, 12)
-        if anchor_day <= 28:
-            dates.append(dt.date(year, month_zero + 1, anchor_day))
-        else:
-            last = days_in_month(year, month_zero + 1)
-            dates.append(dt.date(year, month_zero + 1, anchor_day if anchor_day <= last else last))
+    for index in indices:
+        year, month = index // 12, index % 12 + 1
+        last = days_in_month(year, month)
+        dates.append(dt.date(year, month, anchor_day if anchor_day <= last else last))
     return dates
 
 
@@ -192,8 +201,17 @@ def year_fraction(start: dt.date, end: dt.date, days_in_year: str) -> tuple[int,
     """
     if days_in_year != "actual":
         return (end - start).days, year_length(start.year, days_in_year)
-    if start.year == end.year or end == dt.date(start.year + 1, 1, 1):
-        return (end - start).days, year_length(start.year, "actual")
+    # Fast paths for the periods of every schedule; they give what the general sum below would.
+    year = start.year
+    if end.year == year or (end.year == year + 1 and end.month == 1 and end.day == 1):
+        return (end - start).days, 366 if is_leap_year(year) else 365
+    if end.year == year + 1:  # across one 31 December
+        new_year = dt.date(end.year, 1, 1)
+        before, after = (new_year - start).days, (end - new_year).days
+        length, next_length = year_length(year, "actual"), year_length(year + 1, "actual")
+        if length == next_length:
+            return before + after, length
+        return before * next_length + after * length, length * next_length
     pieces = days_by_year(start, end)
     lengths = {year_length(year, "actual") for year, _days in pieces}
     denominator = 1

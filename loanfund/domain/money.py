@@ -113,12 +113,37 @@ def round_money(amount: object, digits: int, rounding: str = "half_up") -> Decim
         The rounded ``Decimal`` with exactly ``digits`` decimal places.
     """
     value = amount if type(amount) is Decimal and amount.is_finite() else to_decimal(amount)
+    # The same look-up as rounding_args, written out: calling it would slow round_money by 10%.
     mode = ROUNDING_MODES.get(rounding)
     if mode is None:
         raise ValueError(f"Unknown rounding {rounding!r}; use one of {', '.join(ROUNDING_MODES)}.")
     quantum = _QUANTA[digits] if 0 <= digits < len(_QUANTA) else Decimal(1).scaleb(-digits)
     # Positional arguments: Decimal.quantize parses keyword arguments about 3x slower.
     return value.quantize(quantum, mode, MONEY_CONTEXT)
+
+
+def rounding_args(digits: int, rounding: str = "half_up") -> tuple[Decimal, str]:
+    """The ``(quantum, mode)`` :func:`round_money` rounds with, for loops that round many amounts.
+
+    ``amount.quantize(quantum, mode, MONEY_CONTEXT)`` is then exactly
+    ``round_money(amount, digits, rounding)`` for a finite ``Decimal`` amount, without the
+    per-call checks and look-ups.
+
+    Args:
+        digits: decimal places to keep.
+        rounding: as for :func:`round_money`.
+
+    Returns:
+        The quantum (``Decimal('0.01')`` for 2 digits) and the :mod:`decimal` rounding mode.
+
+    Raises:
+        ValueError: for an unknown rounding.
+    """
+    mode = ROUNDING_MODES.get(rounding)
+    if mode is None:
+        raise ValueError(f"Unknown rounding {rounding!r}; use one of {', '.join(ROUNDING_MODES)}.")
+    quantum = _QUANTA[digits] if 0 <= digits < len(_QUANTA) else Decimal(1).scaleb(-digits)
+    return quantum, mode
 
 
 def round_to_multiple(amount: object, multiple: object, rounding: str = "half_up") -> Decimal:

@@ -73,6 +73,7 @@ from loanfund.domain.money import (
     is_whole_in,
     round_money,
     round_to_multiple,
+    rounding_args,
 )
 
 #: Ways of repaying principal.
@@ -499,8 +500,11 @@ def _read_int(raw: object, label: str) -> tuple[int | None, str | None]:
         value = raw
     elif isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
         value = int(raw.strip())
-    elif isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
-        value = int(raw) if abs(raw) < _LARGEST_INT else _LARGEST_INT
+    elif isinstance(raw, Decimal) and raw.is_finite():
+        if raw.adjusted() >= 12:  # checked first: comparing 1E+999999999 overflows
+            value = _LARGEST_INT
+        elif raw == raw.to_integral_value():
+            value = int(raw)
     if value is not None:
         if abs(value) >= _LARGEST_INT:
             return None, _("The %(label)s is far too large.", label=label)
@@ -931,7 +935,9 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
         flat_multiple = multiple if is_flat else None
         rate_by_days: dict[int, Decimal] = {}
         make = _new_installment
-        round_amount = round_money
+        # round_money(amount, digits, rounding), its look-ups made once: the loop calls
+        # amount.quantize(quantum, mode, MONEY_CONTEXT) directly.
+        quantum, mode = rounding_args(digits, rounding)
         rows: list[Installment] = []
         append = rows.append
         balance = principal
@@ -952,7 +958,7 @@ def _compute(terms: ScheduleTerms, trace_n: int) -> tuple[Schedule, dict[str, An
                 interest_raw = base * regular_rate * days / (regular_den * regular_first_days)
             else:
                 interest_raw = base * regular_rate / regular_den
-            accrued = interest = round_amount(interest_raw, digits, rounding)
+            accrued = interest = interest_raw.quantize(quantum, mode, MONEY_CONTEXT)
             if n <= special_until:
                 if n <= free_periods:
                     interest = zero

@@ -5,6 +5,7 @@ from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.ledger import JournalEntry, JournalLine
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
+from loanfund.models.product import LoanProduct
 from loanfund.models.setting import Setting
 from loanfund.models.user import Role, User, roles_users
 
@@ -14,6 +15,7 @@ __all__ = [
     "Cooperative",
     "JournalEntry",
     "JournalLine",
+    "LoanProduct",
     "OutboxMessage",
     "OutboxStatus",
     "Role",

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from loanfund.domain.access import SYSTEM
 from loanfund.domain.cooperatives import CooperativeProfile, LegalType
+from loanfund.domain.products import ProductTerms, PurposeCategory
 from loanfund.domain.roles import Role
 from loanfund.models import User
 from loanfund.services import demo_data
 from loanfund.services.accounts import NewUser, create_user
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
 from loanfund.services.ledger import record_capital_contribution
+from loanfund.services.products import create_product
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,25 @@ def load_demo_fund(
             source=source,
             reference=reference,
             today=today,
+        )
+    for product in demo_data.PRODUCTS:
+        create_product(
+            session,
+            actor=SYSTEM,
+            terms=ProductTerms(
+                code=product["code"],
+                name=product["name"],
+                description=product["description"],
+                purposes=frozenset(PurposeCategory(value) for value in product["purposes"]),
+                min_amount=Decimal(product["min_amount"]),
+                max_amount=Decimal(product["max_amount"]),
+                min_term_months=product["min_term_months"],
+                max_term_months=product["max_term_months"],
+                default_term_months=product["default_term_months"],
+                annual_rate_pct=Decimal(product["annual_rate_pct"]),
+                overdue_rate_pct_of_rate=Decimal(150),
+                schedule_options=product["schedule_options"],
+            ),
         )
     for record in demo_data.COOPERATIVES:
         rep_email, rep_name = record["representative"]

@@ -29,6 +29,57 @@ CAPITAL = (
     ),
 )
 
+#: Loan products (rates and limits are illustrative; a typical provincial loan is 200–500
+#: million VND).
+PRODUCTS = (
+    {
+        "code": "TB-2026",
+        "name": "Vay ưu đãi đầu tư máy móc, thiết bị",
+        "description": "Cho hợp tác xã đầu tư máy móc, thiết bị, dây chuyền sơ chế, chế biến và "
+        "đóng gói. Lãi trả hằng tháng, gốc trả hằng quý.",
+        "purposes": ("equipment", "trade"),
+        "min_amount": "100000000",
+        "max_amount": "1000000000",
+        "min_term_months": 12,
+        "max_term_months": 60,
+        "default_term_months": 36,
+        "annual_rate_pct": "5.4",
+        "schedule_options": {"method": "equal_principal", "principal_every": 3},
+    },
+    {
+        "code": "NX-2026",
+        "name": "Vay xây dựng nhà xưởng, kho bãi",
+        "description": "Xây dựng, mở rộng nhà xưởng, kho và cơ sở sản xuất. Trả đều hằng tháng "
+        "(niên kim), ân hạn gốc 6 tháng, kỳ trả làm tròn đến nghìn đồng.",
+        "purposes": ("workshop",),
+        "min_amount": "200000000",
+        "max_amount": "2000000000",
+        "min_term_months": 24,
+        "max_term_months": 84,
+        "default_term_months": 60,
+        "annual_rate_pct": "5.4",
+        "schedule_options": {
+            "method": "annuity",
+            "principal_grace": 6,
+            "installment_multiple": "1000",
+        },
+    },
+    {
+        "code": "VLD-2026",
+        "name": "Vay vốn lưu động",
+        "description": "Mua nguyên liệu, vật tư, giống cây trồng, vật nuôi theo mùa vụ. Gốc và lãi "
+        "trả hằng tháng.",
+        "purposes": ("working_capital", "crops_livestock"),
+        "min_amount": "50000000",
+        "max_amount": "500000000",
+        "min_term_months": 6,
+        "max_term_months": 12,
+        "default_term_months": 12,
+        "annual_rate_pct": "4.8",
+        "schedule_options": {"method": "equal_principal"},
+    },
+)
+
 #: One user per staff role: (email, full name, roles).
 STAFF = (
     ("admin@demo.quyhtx.vn", "Nguyễn Thị Lan", ("admin",)),

@@ -158,10 +158,20 @@ def init_web(app: Flask) -> None:
     from loanfund.web.admin.routes import bp as admin_bp
     from loanfund.web.auth.routes import bp as auth_bp
     from loanfund.web.books.routes import bp as books_bp
+    from loanfund.web.calculator.routes import bp as calculator_bp
     from loanfund.web.cooperatives.routes import bp as cooperatives_bp
     from loanfund.web.main.routes import bp as main_bp
+    from loanfund.web.products.routes import bp as products_bp
 
-    for blueprint in (main_bp, auth_bp, cooperatives_bp, admin_bp, books_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        cooperatives_bp,
+        admin_bp,
+        books_bp,
+        products_bp,
+        calculator_bp,
+    ):
         app.register_blueprint(blueprint)
 
     # Login throttling: Flask-Security's sign-in and password-reset views, per client address.

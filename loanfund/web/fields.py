@@ -11,7 +11,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField
+from wtforms import Field, SelectMultipleField, StringField, widgets
 from wtforms.validators import ValidationError
 
 from loanfund.config import currency_digits
@@ -133,3 +133,10 @@ class MoneyField(DecimalTextField):
                 _l("The amount cannot be more than %(maximum)s.", maximum=number(self.maximum))
             )
         self.data = amount
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()

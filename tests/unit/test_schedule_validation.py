@@ -419,3 +419,9 @@ def test_nearly_valid_mappings_raise_only_rule_violations(changes, removed):
 def test_non_mappings_raise_only_rule_violations():
     for data in (None, [], "terms", 12, 1.5, {"principal"}):
         check_never_raises_anything_but_rule_violation(data)
+
+
+@pytest.mark.parametrize("value", [Decimal("1E+999999999"), Decimal("-1E+999999999")])
+def test_whole_numbers_with_huge_exponents_are_refused_not_overflowed(value):
+    # Comparing such a Decimal with an int once raised decimal.Overflow instead of a message.
+    assert "far too large" in only_problem(every=value)

@@ -11,16 +11,20 @@ from wtforms import (
     PasswordField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     SubmitField,
-    widgets,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from loanfund.domain.policy import PARAMETERS, Kind, choice_label, parameter_label
 from loanfund.domain.roles import Role
-from loanfund.web.fields import DecimalTextField, MoneyField, no_control_characters, strip_filter
+from loanfund.web.fields import (
+    DecimalTextField,
+    MoneyField,
+    MultiCheckboxField,
+    no_control_characters,
+    strip_filter,
+)
 
 
 def role_label(role: str) -> str:
@@ -32,11 +36,6 @@ def role_label(role: str) -> str:
         Role.ADMIN.value: _l("Administrator"),
         Role.AUDITOR.value: _l("Controller"),
     }[role]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _role_choices() -> list[SelectChoice]:

@@ -1,0 +1,1 @@
+"""The loan calculator: preview a repayment schedule, explain it, download it."""

@@ -1,0 +1,1 @@
+"""Loan products: the fund's offers, and their administration."""
