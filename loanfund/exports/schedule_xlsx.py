@@ -30,6 +30,7 @@ import xlsxwriter
 from loanfund.domain.i18n import _
 from loanfund.domain.money import round_money
 from loanfund.domain.schedule import TERM_FIELDS, Schedule, ScheduleTerms
+from loanfund.domain.schedule_text import option_label, term_titles
 
 #: The schedule table's columns: the :class:`~loanfund.domain.schedule.Installment` fields.
 COLUMNS: Final = ("n", "due_on", "days", "principal", "interest", "total", "outstanding")
@@ -43,10 +44,6 @@ _SHEET_NAME_FORBIDDEN: Final = re.compile(r"[\[\]:*?/\\]")
 _SHEET_NAME_MAX: Final = 31
 
 
-def _capitalized(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def default_labels() -> dict[str, str]:
     """Every label of the workbook, translated by the installed translator (English without one).
 
@@ -54,27 +51,6 @@ def default_labels() -> dict[str, str]:
     ``totals`` (the totals row), the :data:`COLUMNS` and ``term.<name>`` for each of
     :data:`~loanfund.domain.schedule.TERM_FIELDS`.
     """
-    # The term names are the engine's own words for them (already in the catalog), capitalized.
-    terms = {
-        "principal": _("principal"),
-        "annual_rate_pct": _("annual interest rate"),
-        "installments": _("number of installments"),
-        "frequency": _("frequency"),
-        "every": _("interval between installments"),
-        "disbursed_on": _("disbursement date"),
-        "first_due_on": _("first due date"),
-        "method": _("repayment method"),
-        "interest_basis": _("interest basis"),
-        "days_in_year": _("days in a year"),
-        "principal_grace": _("principal grace period"),
-        "interest_deferred": _("interest deferral"),
-        "interest_free": _("interest-free period"),
-        "principal_every": _("principal interval"),
-        "currency_digits": _("currency digits"),
-        "rounding": _("rounding"),
-        "installment_multiple": _("installment multiple"),
-        "installment_rounding": _("installment rounding"),
-    }
     return {
         "sheet": _("Repayment schedule"),
         "terms": _("Loan terms"),
@@ -87,7 +63,7 @@ def default_labels() -> dict[str, str]:
         "interest": _("Interest"),
         "total": _("Total due"),
         "outstanding": _("Outstanding principal"),
-        **{f"term.{name}": _capitalized(label) for name, label in terms.items()},
+        **{f"term.{name}": title for name, title in term_titles().items()},
     }
 
 
@@ -283,6 +259,6 @@ def _write_term(
     if isinstance(value, int):
         sheet.write_number(row, column, value, formats.whole)
         return str(value)
-    shown = str(value)
+    shown = option_label(name, value)  # "Equal installments (annuity)", not "annuity"
     sheet.write_string(row, column, shown, formats.text)
     return shown

@@ -130,26 +130,26 @@ def test_terms_are_listed_with_their_values_in_cells_of_their_kind():
     block = terms_block(sheet)
     assert list(block) == ["Currency"] + [default_labels()[f"term.{name}"] for name in TERM_FIELDS]
     assert block["Currency"] == "VND"
-    assert block["Principal"] == 1000000
-    assert block["Annual interest rate"] == pytest.approx(0.065)
+    assert block["Amount"] == 1000000
+    assert block["Annual interest rate (%)"] == pytest.approx(0.065)
     assert block["Number of installments"] == 3
     assert block["Disbursement date"] == dt.datetime(2024, 1, 31)
     assert block["First due date"] == dt.datetime(2024, 2, 15)
-    assert block["Repayment method"] == "annuity"
-    assert block["Days in a year"] == "365"
-    assert block["Installment multiple"] == 1000
-    assert block["Currency digits"] == 0
+    assert block["Repayment method"] == "Equal installments (annuity)"
+    assert block["Days in a year"] == "365 days"
+    assert block["Round installments to a multiple of"] == 1000
+    assert block["Currency decimals"] == 0
     by_label = {row[0].value: row[1] for row in sheet.iter_rows(min_col=9, max_col=10)}
-    assert by_label["Annual interest rate"].number_format.endswith("%")
+    assert by_label["Annual interest rate (%)"].number_format.endswith("%")
     assert by_label["Disbursement date"].is_date
-    assert by_label["Principal"].number_format == "#,##0"
+    assert by_label["Amount"].number_format == "#,##0"
 
 
 def test_absent_optional_terms_are_blank():
     block = terms_block(sheet_of(workbook_bytes()))
 
     assert block["First due date"] is None
-    assert block["Installment multiple"] is None
+    assert block["Round installments to a multiple of"] is None
 
 
 def test_labels_from_the_caller_replace_the_defaults():

@@ -2,6 +2,7 @@
 
 import io
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 import openpyxl
@@ -168,7 +169,12 @@ def test_a_product_prefills_its_terms_and_warns_outside_its_limits(client):
     assert 'value="100,000,000"' in page and 'value="5.4"' in page and 'value="36"' in page
     rows = _cells(page)
     assert len(rows) == 36 and rows[0][3] == "₫0" and rows[2][3] != "₫0"
-    too_much = _query(product=str(product.id), principal="1,500,000,000", annual_rate_pct="5.4")
+    too_much = _query(
+        product=str(product.id),
+        terms_of=str(product.id),  # the form already holds this product's terms
+        principal="1,500,000,000",
+        annual_rate_pct="5.4",
+    )
     page = client.get("/calculator/", query_string=too_much).get_data(as_text=True)
     warnings = re.search(r'data-testid="warnings">(.*?)</div>', page, re.S).group(1)
     assert "1,500,000,000" in warnings and 'data-testid="schedule"' in page
@@ -189,3 +195,28 @@ def test_the_schedule_downloads_as_a_workbook_with_numbers_and_dates(client):
 def test_a_download_with_bad_terms_goes_back_to_the_form(client):
     response = client.get("/calculator/schedule.xlsx", query_string=_query(installments="0"))
     assert response.status_code == 302 and "/calculator/" in response.location
+
+
+def test_the_first_visit_starts_from_a_product_and_choosing_another_refills_the_form(client):
+    first = create_product(db.session, actor=SYSTEM, terms=EQUIPMENT)
+    short = replace(
+        EQUIPMENT,
+        code="VLD-2026",
+        name="Working capital",
+        min_amount=Decimal(50_000_000),
+        min_term_months=6,
+        default_term_months=12,
+        max_term_months=12,
+        annual_rate_pct=Decimal("4.8"),
+        schedule_options={},
+    )
+    second = create_product(db.session, actor=SYSTEM, terms=short)
+    page = client.get("/calculator/").get_data(as_text=True)
+    first_id = first.id if first.name < second.name else second.id
+    assert f'name="terms_of" type="hidden" value="{first_id}"' in page
+    assert 'data-testid="schedule"' in page
+    # The form holds the equipment loan's terms; the reader picks the working-capital product.
+    sent = _query(product=str(second.id), terms_of=str(first.id), principal="700,000,000")
+    page = client.get("/calculator/", query_string=sent).get_data(as_text=True)
+    assert 'value="50,000,000"' in page and 'value="4.8"' in page
+    assert len(_cells(page)) == 12

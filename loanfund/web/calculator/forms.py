@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, HiddenField, IntegerField, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from loanfund.domain.schedule import MAX_INSTALLMENTS
@@ -20,6 +20,8 @@ class CalculatorForm(FlaskForm, ScheduleOptionFields):
         csrf = False  # a GET form that changes nothing
 
     product = SelectField(_l("Loan product"), coerce=int, validators=[Optional()], default=0)
+    #: The product whose terms fill the form: choosing another one refills it.
+    terms_of = HiddenField(default="0")
     principal = MoneyField(
         title("principal"),
         validators=[InputRequired(_l("Enter the amount to borrow."))],

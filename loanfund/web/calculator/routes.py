@@ -72,18 +72,30 @@ def _compute(
 def _form(
     products: list[LoanProduct],
 ) -> tuple[CalculatorForm, LoanProduct | None, bool, bool]:
-    """The form, the chosen product, whether the form was sent, and whether to compute."""
-    submitted = "principal" in request.args
-    form = CalculatorForm(formdata=request.args if submitted else None)
+    """The form, the chosen product, whether to read the form as sent, and whether to compute.
+
+    The first visit starts from the first product offered. Choosing another product refills
+    the form with that product's terms (``terms_of`` says which product the values came from);
+    any other change is read as typed.
+    """
+    args = request.args
+    sent = "principal" in args
+    if "product" in args:
+        product = _offered(products, args.get("product", type=int))
+    else:
+        product = products[0] if products and not sent else None
+    switched = sent and product is not None and args.get("terms_of", type=int) != product.id
+    submitted = sent and not switched
+    form = CalculatorForm(formdata=args if submitted else None)
     form.product.choices = [SelectChoice(0, _("None: enter every term"))] + [
         SelectChoice(product.id, f"{product.name} ({product.code})") for product in products
     ]
-    product = _offered(products, request.args.get("product", type=int))
     if not submitted:
         if product is not None:
             _prefill(form, product, fund_today())
         else:
             form.disbursed_on.data = fund_today()
+    form.terms_of.data = product.id if product is not None else 0
     return form, product, submitted, submitted or product is not None
 
 
@@ -143,14 +155,8 @@ def download() -> Any:
     if terms is None or schedule is None:
         return redirect(url_for(".calculator", **request.args))
     fund = current_fund()
-    titles = term_titles()
     workbook = schedule_workbook(
-        terms,
-        schedule,
-        currency=fund.currency,
-        digits=fund_digits(),
-        labels={f"term.{name}": titles[name] for name in titles},
-        date_format="dd/mm/yyyy",
+        terms, schedule, currency=fund.currency, digits=fund_digits(), date_format="dd/mm/yyyy"
     )
     name = f"schedule-{terms.principal}-{terms.disbursed_on.isoformat()}.xlsx"
     return Response(
