@@ -114,9 +114,11 @@ def demo_command(load_only: bool, host: str | None, port: int | None) -> None:
     from flask_migrate import upgrade
     from flask_security import hash_password
 
+    from loanfund.config import upload_dir
     from loanfund.models import db
     from loanfund.services.demo import database_is_empty, load_demo_fund
     from loanfund.services.demo_data import DEMO_PASSWORD, FUND_NAME
+    from loanfund.services.file_store import FileStore
     from loanfund.web.clock import fund_today
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -125,7 +127,12 @@ def demo_command(load_only: bool, host: str | None, port: int | None) -> None:
     if database_is_empty(db.session):
         _initialize(app, fund_name=FUND_NAME)
         with app.test_request_context():
-            logins = load_demo_fund(db.session, hash_password=hash_password, today=fund_today())
+            logins = load_demo_fund(
+                db.session,
+                hash_password=hash_password,
+                today=fund_today(),
+                store=FileStore(upload_dir(settings)),
+            )
         click.echo("Loaded the demo fund.")
     else:
         _initialize(app)
@@ -396,6 +403,62 @@ def schedule_command(file: IO[bytes], output_format: str) -> None:
         click.echo(_csv_text(result), nl=False)
 
 
+@click.group("report")
+def report_group() -> None:
+    """Periodic reports on the fund."""
+
+
+@report_group.command("position")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--as-of", "as_of", default=None, help="Business date (YYYY-MM-DD); default today.")
+@with_appcontext
+def report_position_command(as_json: bool, as_of: str | None) -> None:
+    """The fund's position: capital, cash, commitments, what it can lend, and applications by
+    status."""
+    import datetime as dt
+
+    from loanfund.config import currency_digits
+    from loanfund.models import db
+    from loanfund.queries.applications import count_by_status
+    from loanfund.queries.ledger import fund_position
+    from loanfund.queries.settings import fund_settings
+    from loanfund.web.clock import fund_today
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else fund_today()
+    except ValueError:
+        raise BadInput(f"--as-of must be a date like 2026-11-23, not {as_of!r}.") from None
+    problems = _database_problems(current_app._get_current_object())  # type: ignore[attr-defined]
+    if problems:
+        raise click.ClickException(" ".join(problems))
+    digits = currency_digits(current_app.config["LOANFUND"]["FUND_CURRENCY"])
+    policy = fund_settings(db.session, currency_digits=digits).policy
+    position = fund_position(db.session, as_of=day, reserve=policy.min_liquidity_reserve)
+    money = {
+        "capital": position.capital,
+        "cash": position.cash,
+        "loans_outstanding": position.loans_outstanding,
+        "commitments": position.commitments,
+        "reserve": position.reserve,
+        "available_to_lend": position.available_to_lend,
+    }
+    report = {
+        "as_of": day.isoformat(),
+        "currency": current_app.config["LOANFUND"]["FUND_CURRENCY"],
+        "fund": {key: str(value) for key, value in money.items()},
+        "applications": count_by_status(db.session),
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"Fund position on {report['as_of']} ({report['currency']})")
+    for key, value in money.items():
+        click.echo(f"  {key.replace('_', ' '):<20}{format(value, ','):>24}")
+    click.echo("Applications by status")
+    for status, count in report["applications"].items():
+        click.echo(f"  {status.replace('_', ' '):<20}{count:>24}")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -403,6 +466,7 @@ def register_commands(app: Flask) -> None:
         serve_command,
         check_command,
         schedule_command,
+        report_group,
     ):
         app.cli.add_command(command)
 

@@ -17,6 +17,11 @@ import babel.numbers
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "default.toml"
 ENV_PREFIX = "LOANFUND_"
+#: Where uploaded documents go when ``UPLOAD_DIR`` is empty (the instance folder, never served).
+DEFAULT_UPLOAD_DIR = PROJECT_ROOT / "instance" / "uploads"
+#: The folder the web server serves to anyone; uploads must never be inside it.
+STATIC_DIR = PROJECT_ROOT / "loanfund" / "static"
+_MIB = 1024 * 1024
 
 #: Values that only a development machine may run with.
 _SECRET_KEYS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "TOTP_SECRET")
@@ -99,7 +104,41 @@ def check_settings(settings: Mapping[str, Any]) -> list[str]:
             problems.append(f"LANGUAGES has {code!r}, which is not a locale.")
     if settings["DEFAULT_LOCALE"] not in languages:
         problems.append(f"DEFAULT_LOCALE {settings['DEFAULT_LOCALE']!r} is not in LANGUAGES.")
+    upload_mb, request_mb = settings["MAX_UPLOAD_MB"], settings["MAX_CONTENT_LENGTH_MB"]
+    if not isinstance(upload_mb, int) or isinstance(upload_mb, bool) or upload_mb < 1:
+        problems.append(
+            f"MAX_UPLOAD_MB must be a whole number of megabytes, 1 or more, not {upload_mb!r}."
+        )
+    elif isinstance(request_mb, int) and upload_mb >= request_mb:
+        problems.append(
+            f"MAX_UPLOAD_MB ({upload_mb}) must be smaller than MAX_CONTENT_LENGTH_MB "
+            f"({request_mb}), which bounds the whole request the file arrives in."
+        )
+    uploads = upload_dir(settings).resolve()
+    if uploads.is_relative_to(STATIC_DIR.resolve()):
+        problems.append(
+            f"UPLOAD_DIR {str(uploads)!r} is inside the folder served to everyone "
+            f"({STATIC_DIR}); choose a folder outside it."
+        )
     return problems
+
+
+def upload_dir(settings: Mapping[str, Any]) -> Path:
+    """The folder for uploaded documents.
+
+    ``UPLOAD_DIR`` when set (a relative path is taken from the checkout, not from the current
+    folder), else :data:`DEFAULT_UPLOAD_DIR`. The folder is created by the file store, not here.
+    """
+    configured = str(settings["UPLOAD_DIR"]).strip()
+    if not configured:
+        return DEFAULT_UPLOAD_DIR
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def max_upload_bytes(settings: Mapping[str, Any]) -> int:
+    """The largest uploaded document accepted, in bytes (``MAX_UPLOAD_MB`` megabytes)."""
+    return int(settings["MAX_UPLOAD_MB"]) * _MIB
 
 
 def currency_digits(code: str) -> int:

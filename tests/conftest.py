@@ -72,6 +72,7 @@ def make_app(tmp_path: Any, **overrides: Any) -> Flask:
         "DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "vi"],
         "PUBLIC_BASE_URL": "https://fund.example.vn",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
         **overrides,
     }
     return create_app(settings)

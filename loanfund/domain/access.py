@@ -36,13 +36,26 @@ class Permission(enum.StrEnum):
     RECORD_CAPITAL = "record_capital"
     MANAGE_PRODUCTS = "manage_products"
     VIEW_PRODUCTS = "view_products"
+    APPLY = "apply"  # object-level: draft, submit, answer, withdraw for one's own cooperative
+    VIEW_APPLICATION = "view_application"  # object-level: own cooperative for applicants
+    LIST_APPLICATIONS = "list_applications"  # the staff queues
+    APPRAISE = "appraise"
+    DECIDE_APPLICATION = "decide_application"
 
 
 _P = Permission
 
 #: What each role may do. A user's permissions are the union over the roles held.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.APPLICANT: frozenset({_P.VIEW_COOPERATIVE, _P.EDIT_COOPERATIVE, _P.VIEW_PRODUCTS}),
+    Role.APPLICANT: frozenset(
+        {
+            _P.VIEW_COOPERATIVE,
+            _P.EDIT_COOPERATIVE,
+            _P.VIEW_PRODUCTS,
+            _P.APPLY,
+            _P.VIEW_APPLICATION,
+        }
+    ),
     Role.OFFICER: frozenset(
         {
             _P.VIEW_STAFF_HOME,
@@ -53,10 +66,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VERIFY_COOPERATIVE,
             _P.INVITE_REPRESENTATIVE,
             _P.VIEW_PRODUCTS,
+            _P.VIEW_APPLICATION,
+            _P.LIST_APPLICATIONS,
+            _P.APPRAISE,
         }
     ),
     Role.APPROVER: frozenset(
-        {_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES, _P.VIEW_PRODUCTS}
+        {
+            _P.VIEW_STAFF_HOME,
+            _P.VIEW_COOPERATIVE,
+            _P.LIST_COOPERATIVES,
+            _P.VIEW_PRODUCTS,
+            _P.VIEW_APPLICATION,
+            _P.LIST_APPLICATIONS,
+            _P.DECIDE_APPLICATION,
+        }
     ),
     Role.INSPECTOR: frozenset(
         {_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES, _P.VIEW_PRODUCTS}
@@ -80,6 +104,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.RECORD_CAPITAL,
             _P.MANAGE_PRODUCTS,
             _P.VIEW_PRODUCTS,
+            _P.VIEW_APPLICATION,
+            _P.LIST_APPLICATIONS,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -91,6 +117,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_AUDIT_LOG,
             _P.VIEW_BOOKS,
             _P.VIEW_PRODUCTS,
+            _P.VIEW_APPLICATION,
+            _P.LIST_APPLICATIONS,
         }
     ),
 }

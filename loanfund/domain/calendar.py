@@ -244,3 +244,30 @@ def period_years(frequency: str, every: int, days_in_year: str) -> tuple[int, in
         raise ValueError(f"Unknown frequency {frequency!r}; use one of {', '.join(FREQUENCIES)}.")
     year_days = 365 if days_in_year == "actual" else year_length(2001, days_in_year)
     return every * days, year_days
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days (Monday to Friday) after ``start``.
+
+    Public holidays are not counted out: the fund's holiday calendar is not configured yet.
+    """
+    day = start
+    remaining = days
+    while remaining > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days (Monday to Friday) after ``start`` up to and including ``end``; 0 when
+    ``end`` is not after ``start``."""
+    if end <= start:
+        return 0
+    whole_weeks, rest = divmod((end - start).days, 7)
+    count = whole_weeks * 5
+    for offset in range(1, rest + 1):
+        if (start + dt.timedelta(days=whole_weeks * 7 + offset)).weekday() < 5:
+            count += 1
+    return count

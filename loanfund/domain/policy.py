@@ -71,6 +71,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "repayment",
         choices=("keep_term", "shorten_term"),
     ),
+    ParameterSpec("credit_council_amount", Kind.MONEY, "500000000", "decisions", Decimal(0), None),
     _days("decision_days_short", "5", "decisions", maximum="365"),
     _days("decision_days_medium", "10", "decisions", maximum="365"),
     _days("decision_days_long", "15", "decisions", maximum="365"),
@@ -88,6 +89,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     _pct("provision_group5_pct", "100", "provisions"),
     _pct("general_provision_pct", "0.5", "provisions"),
     ParameterSpec("min_liquidity_reserve", Kind.MONEY, "0", "liquidity", Decimal(0), None),
+    _pct("discount_rate_pct", "8", "appraisal", maximum="100"),
 )
 
 SPECS: dict[str, ParameterSpec] = {spec.key: spec for spec in PARAMETERS}
@@ -106,6 +108,7 @@ class Policy:
     installment_multiple: Decimal
     allocation_order: str
     prepayment_mode: str
+    credit_council_amount: Decimal
     decision_days_short: int
     decision_days_medium: int
     decision_days_long: int
@@ -123,6 +126,7 @@ class Policy:
     provision_group5_pct: Decimal
     general_provision_pct: Decimal
     min_liquidity_reserve: Decimal
+    discount_rate_pct: Decimal
 
 
 assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
@@ -142,6 +146,9 @@ def parameter_label(key: str) -> str:
         "installment_multiple": _("Round installments to a multiple of (0 = no rounding)"),
         "allocation_order": _("Repayment allocation order"),
         "prepayment_mode": _("Prepayment"),
+        "credit_council_amount": _(
+            "Two approvers (credit council) for applications above (0 = always one)"
+        ),
         "decision_days_short": _("Decision time, short-term loans (working days)"),
         "decision_days_medium": _("Decision time, medium-term loans (working days)"),
         "decision_days_long": _("Decision time, long-term loans (working days)"),
@@ -161,6 +168,7 @@ def parameter_label(key: str) -> str:
         "provision_group5_pct": _("Specific provision, group 5 (%)"),
         "general_provision_pct": _("General provision, in percent of outstanding principal"),
         "min_liquidity_reserve": _("Minimum liquidity reserve"),
+        "discount_rate_pct": _("Discount rate for project NPV (% per year)"),
     }
     return labels[key]
 

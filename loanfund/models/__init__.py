@@ -1,5 +1,18 @@
 """SQLAlchemy models: tables and their constraints. Changes go through ``services``."""
 
+from loanfund.models.application import (
+    ApplicationCashFlow,
+    ApplicationDecision,
+    ApplicationDocument,
+    ApplicationMessage,
+    Appraisal,
+    AppraisalFinding,
+    Collateral,
+    Guarantor,
+    LoanApplication,
+    Notification,
+    RelatedBorrowers,
+)
 from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
@@ -10,14 +23,25 @@ from loanfund.models.setting import Setting
 from loanfund.models.user import Role, User, roles_users
 
 __all__ = [
+    "ApplicationCashFlow",
+    "ApplicationDecision",
+    "ApplicationDocument",
+    "ApplicationMessage",
+    "Appraisal",
+    "AppraisalFinding",
     "AuditEvent",
     "Base",
+    "Collateral",
     "Cooperative",
+    "Guarantor",
     "JournalEntry",
     "JournalLine",
+    "LoanApplication",
     "LoanProduct",
+    "Notification",
     "OutboxMessage",
     "OutboxStatus",
+    "RelatedBorrowers",
     "Role",
     "Setting",
     "User",

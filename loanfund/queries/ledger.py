@@ -36,13 +36,15 @@ def account_balances(session: Session, *, as_of: dt.date | None = None) -> dict[
 def fund_position(session: Session, *, as_of: dt.date, reserve: Decimal) -> FundPosition:
     """The fund's capital, cash and what it can lend today (DESIGN §4).
 
-    Loans do not exist yet, so commitments and cumulative disbursements are zero; the loans
-    issue fills them from approved-but-undisbursed loans and disbursement entries.
+    Commitments are the approved applications not yet disbursed. Loans do not exist yet, so
+    cumulative disbursements are zero; the loans issue fills them from disbursement entries.
     """
+    from loanfund.queries.applications import commitments
+
     return position_from_balances(
         account_balances(session, as_of=as_of),
         as_of=as_of,
-        commitments=Decimal(0),
+        commitments=commitments(session),
         reserve=reserve,
         cumulative_disbursed=Decimal(0),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -25,19 +25,11 @@ from loanfund.models import Cooperative, User
 from loanfund.models.types import utcnow
 from loanfund.services.accounts import NewUser, add_user
 from loanfund.services.audit import changed, record_event, snapshot
-from loanfund.services.outbox import queue_email
+from loanfund.services.outbox import Email, queue_email
 
 _PROFILE_FIELDS = tuple(CooperativeProfile.__dataclass_fields__)
 #: Fields a representative may no longer change once the fund has verified the cooperative.
 IDENTITY_FIELDS = ("name", "legal_type", "registration_no", "tax_code")
-
-
-@dataclass(frozen=True, slots=True)
-class Email:
-    """A message to queue: subject and plain-text body, already in the reader's language."""
-
-    subject: str
-    body_text: str
 
 
 def _uniqueness_problems(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,13 +12,36 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import SYSTEM
+from loanfund.domain.applications import (
+    ApplicationDraft,
+    CashFlowLine,
+    CollateralItem,
+    CollateralKind,
+)
+from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult
 from loanfund.domain.cooperatives import CooperativeProfile, LegalType
+from loanfund.domain.documents import DocumentKind, required_kinds
 from loanfund.domain.products import ProductTerms, PurposeCategory
 from loanfund.domain.roles import Role
-from loanfund.models import User
+from loanfund.models import LoanProduct, User
 from loanfund.services import demo_data
-from loanfund.services.accounts import NewUser, create_user
+from loanfund.services.accounts import NewUser, actor_for, create_user
+from loanfund.services.applications import (
+    create_application,
+    request_information,
+    start_appraisal,
+    submit_application,
+    upload_document,
+    withdraw_application,
+)
+from loanfund.services.appraisals import (
+    AppraisalInput,
+    complete_appraisal,
+    decide_application,
+    save_appraisal,
+)
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
+from loanfund.services.file_store import FileStore
 from loanfund.services.ledger import record_capital_contribution
 from loanfund.services.products import create_product
 
@@ -34,7 +58,11 @@ def database_is_empty(session: Session) -> bool:
 
 
 def load_demo_fund(
-    session: Session, *, hash_password: Callable[[str], str], today: dt.date
+    session: Session,
+    *,
+    hash_password: Callable[[str], str],
+    today: dt.date,
+    store: FileStore | None = None,
 ) -> list[DemoLogin]:
     """Create the demo staff, the fund's capital, cooperatives and representatives; returns
     the logins.
@@ -42,6 +70,7 @@ def load_demo_fund(
     Args:
         hash_password: Flask-Security's password hasher (passed in: services have no Flask).
         today: the business date the profiles are checked against.
+        store: where the demo applications' documents go; ``None`` for no applications.
     """
     password_hash = hash_password(demo_data.DEMO_PASSWORD)
     logins: list[DemoLogin] = []
@@ -115,4 +144,190 @@ def load_demo_fund(
             cooperative_id=cooperative.id,
         )
         logins.append(DemoLogin(role="applicant", email=rep_email, name=record["name"]))
+    if store is not None:
+        load_demo_applications(session, store=store, today=today)
     return logins
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF saying what the demo document stands for (ASCII text, no diacritics)."""
+    plain = unicodedata.normalize("NFKD", title.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    text = text.encode("ascii", "replace").decode("ascii")
+    text = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content = f"BT /F1 14 Tf 72 760 Td (Demo document: {text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
+def _user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+_ORDER = ("draft", "submitted", "in_appraisal", "info_requested", "appraised", "approved")
+
+
+def load_demo_applications(session: Session, *, store: FileStore, today: dt.date) -> int:
+    """Applications of the demo cooperatives in every state, made through the services by the
+    demo officer and approver, with a dossier of placeholder PDFs. Returns how many."""
+    officer = actor_for(_user(session, "officer@demo.quyhtx.vn"))
+    approver = actor_for(_user(session, "approver@demo.quyhtx.vn"))
+    products = {product.code: product for product in session.scalars(select(LoanProduct))}
+    for record in demo_data.APPLICATIONS:
+        (
+            email,
+            code,
+            target,
+            days_ago,
+            amount,
+            term,
+            purpose,
+            purpose_text,
+            project_text,
+            cost,
+            equity,
+            flows,
+            collateral,
+        ) = record
+        rep = actor_for(_user(session, email))
+        submitted_on = today - dt.timedelta(days=days_ago)
+        years = 5 if flows else 0
+        draft = ApplicationDraft(
+            product_id=products[code].id,
+            amount=Decimal(amount),
+            term_months=term,
+            schedule_options=dict(products[code].schedule_options),
+            purpose=PurposeCategory(purpose),
+            purpose_description=purpose_text,
+            project_description=project_text,
+            project_cost=Decimal(cost),
+            own_equity=Decimal(equity),
+            members_benefiting=30,
+            jobs_created=5,
+            cash_flows=tuple(
+                CashFlowLine(year, Decimal(flows[0]), Decimal(flows[1]))
+                for year in range(1, years + 1)
+            ),
+            collateral=(
+                (
+                    CollateralItem(
+                        CollateralKind(collateral[0]),
+                        collateral[1],
+                        "Hợp tác xã",
+                        Decimal(collateral[2]),
+                    ),
+                )
+                if collateral
+                else ()
+            ),
+            guarantors=(),
+            unsecured_requested=collateral is None,
+        )
+        application = create_application(
+            session,
+            actor=rep,
+            cooperative_id=rep.cooperative_id,
+            draft=draft,
+            today=submitted_on,
+        )
+        kinds = sorted(required_kinds(None, secured=collateral is not None))
+        for kind in kinds[: 2 if target == "draft" else len(kinds)]:
+            upload_document(
+                session,
+                actor=rep,
+                application_id=application.id,
+                kind=DocumentKind(kind),
+                filename=f"{kind}.pdf",
+                source=demo_pdf(f"{application.number} {kind}"),
+                store=store,
+                max_bytes=10 * 1024 * 1024,
+            )
+        if target == "draft":
+            continue
+        submit_application(session, actor=rep, application_id=application.id, today=submitted_on)
+        if target == "submitted":
+            continue
+        if target == "withdrawn":
+            withdraw_application(
+                session,
+                actor=rep,
+                application_id=application.id,
+                reason="Hợp tác xã tự thu xếp được vốn từ thành viên.",
+            )
+            continue
+        start_appraisal(session, actor=officer, application_id=application.id)
+        if target == "info_requested":
+            request_information(
+                session,
+                actor=officer,
+                application_id=application.id,
+                body="Đề nghị bổ sung hợp đồng đặt hàng đồng phục với các trường.",
+            )
+            continue
+        complete = target in ("appraised", "approved", "rejected")
+        save_appraisal(
+            session,
+            actor=officer,
+            application_id=application.id,
+            data=AppraisalInput(
+                findings={
+                    area: (
+                        FindingResult.CONCERN
+                        if target == "rejected" and area is AppraisalArea.FINANCIAL_CAPACITY
+                        else FindingResult.PASS,
+                        "Đã kiểm tra hồ sơ và thực địa." if complete else "",
+                    )
+                    for area in (AppraisalArea if complete else list(AppraisalArea)[:3])
+                },
+                credit_check_on=submitted_on + dt.timedelta(days=2) if complete else None,
+                credit_check_reference="CIC-" + application.number if complete else "",
+                credit_check_result="clean" if complete else "",
+                recommendation=("reject" if target == "rejected" else "approve")
+                if complete
+                else "",
+                conditions="Mua bảo hiểm tài sản hình thành từ vốn vay." if complete else "",
+            ),
+            today=submitted_on + dt.timedelta(days=3),
+        )
+        if not complete:
+            continue
+        complete_appraisal(session, actor=officer, application_id=application.id, today=today)
+        if target == "approved":
+            decide_application(
+                session,
+                actor=approver,
+                application_id=application.id,
+                verdict="approve",
+                today=today,
+                conditions="Giải ngân theo tiến độ nghiệm thu máy móc.",
+            )
+        elif target == "rejected":
+            decide_application(
+                session,
+                actor=approver,
+                application_id=application.id,
+                verdict="reject",
+                today=today,
+                reason="Dòng tiền dự án gần như bằng chi phí: không đủ khả năng trả nợ.",
+            )
+    return len(demo_data.APPLICATIONS)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from loanfund.models import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """A message to queue: subject and plain-text body, already in the reader's language."""
+
+    subject: str
+    body_text: str
 
 
 def queue_email(

@@ -127,8 +127,14 @@ def _nav_context() -> dict[str, Any]:
     from loanfund.web.authz import current_actor
 
     actor = current_actor() if current_user and current_user.is_authenticated else None
+    unread = 0
+    if actor is not None and actor.user_id is not None:
+        from loanfund.queries.notifications import unread_count
+
+        unread = unread_count(db.session, actor.user_id)
     return {
         "actor": actor,
+        "unread_notices": unread,
         "Permission": Permission,
         "languages": _languages(),
         "get_locale": get_locale,
@@ -156,6 +162,7 @@ def init_web(app: Flask) -> None:
     limiter.init_app(app)
 
     from loanfund.web.admin.routes import bp as admin_bp
+    from loanfund.web.applications.routes import bp as applications_bp
     from loanfund.web.auth.routes import bp as auth_bp
     from loanfund.web.books.routes import bp as books_bp
     from loanfund.web.calculator.routes import bp as calculator_bp
@@ -171,6 +178,7 @@ def init_web(app: Flask) -> None:
         books_bp,
         products_bp,
         calculator_bp,
+        applications_bp,
     ):
         app.register_blueprint(blueprint)
 

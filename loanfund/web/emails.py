@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_security.recoverable import generate_reset_password_token
 
+from loanfund.domain.notifications import notice_text
 from loanfund.models import Cooperative, User
-from loanfund.services.cooperatives import Email
+from loanfund.services.outbox import Email
 
 
 def _public_url(endpoint: str, **values: object) -> str:
@@ -71,3 +75,14 @@ def staff_signup_notice(cooperative_name: str) -> Email:
             link=_public_url("cooperatives.list_cooperatives", status="pending"),
         )
         return Email(subject=_("A cooperative signed up and awaits verification"), body_text=body)
+
+
+def notice_email(user: User, kind: Any, params: Mapping[str, Any], link: str) -> Email:
+    """The email of an in-app notice, in the recipient's language (or the fund's)."""
+    base = current_app.config["LOANFUND"]["PUBLIC_BASE_URL"].rstrip("/")
+    with force_locale(user.locale or _default_locale()):
+        text = notice_text(kind, params)
+        body = render_template(
+            "email/notice.txt", user=user, text=text, link=base + link if link else ""
+        )
+        return Email(subject=text, body_text=body)

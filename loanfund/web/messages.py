@@ -11,3 +11,15 @@ def flash_problems(error: LoanFundError) -> None:
     """Flash every problem a service reported (one message per problem)."""
     for problem in getattr(error, "problems", (error.message,)):
         flash(problem, "danger")
+
+
+def show_refusal(error: LoanFundError) -> None:
+    """After a service refused: roll back, then flash its problems for the form's page, or
+    re-raise what is a page of its own (404 not yours, 403 not your role, 409 already done)."""
+    from loanfund.domain.errors import Conflict, InvalidTransition, NotFound, NotPermitted
+    from loanfund.models import db
+
+    db.session.rollback()
+    if isinstance(error, NotFound | NotPermitted | InvalidTransition | Conflict):
+        raise error
+    flash_problems(error)

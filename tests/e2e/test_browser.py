@@ -11,10 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from loanfund.config import upload_dir
 from loanfund.domain.access import SYSTEM
 from loanfund.models import db
 from loanfund.services.demo import load_demo_fund
 from loanfund.services.demo_data import DEMO_PASSWORD
+from loanfund.services.file_store import FileStore
 from loanfund.services.settings import initialize_fund
 from tests.conftest import PG_URL, make_app
 
@@ -42,7 +44,13 @@ pytestmark = [
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import waitress
 
-    app = make_app(tmp_path_factory.mktemp("e2e"), DEFAULT_LOCALE="vi", LANGUAGES=["vi", "en"])
+    app = make_app(
+        tmp_path_factory.mktemp("e2e"),
+        DEFAULT_LOCALE="vi",
+        LANGUAGES=["vi", "en"],
+        # Every test signs in from 127.0.0.1; the throttle has its own test.
+        LOGIN_RATE_LIMIT="1000 per minute",
+    )
     with app.app_context():
         db.create_all()
         initialize_fund(
@@ -55,7 +63,12 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from flask_security import hash_password
 
         with app.test_request_context():
-            load_demo_fund(db.session, hash_password=hash_password, today=dt.date(2026, 11, 23))
+            load_demo_fund(
+                db.session,
+                hash_password=hash_password,
+                today=dt.date(2026, 11, 23),
+                store=FileStore(upload_dir(app.config["LOANFUND"])),
+            )
         db.session.remove()
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -136,3 +149,122 @@ def test_the_menu_collapses_and_opens_on_a_phone(server_url, browser):
     page.click(".navbar-toggler")
     page.wait_for_selector("#nav a[href='/cooperatives/']", state="visible")
     context.close()
+
+
+#: The dossier: one PDF per required document (a secured loan).
+DOSSIER = (
+    "application_form",
+    "registration_charter",
+    "meeting_resolution",
+    "business_plan",
+    "financial_statements",
+    "project_papers",
+    "collateral_papers",
+)
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def _signed_in(browser, server_url, email, viewport):
+    context = browser.new_context(viewport=viewport, locale="en-US")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.goto(server_url + "/account/login")  # in English: the browser asks for it
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("[type=submit][name=submit]")
+    page.wait_for_selector("[data-testid=signed-in-as]", state="attached")
+    return context, page, problems
+
+
+@pytest.mark.parametrize(
+    ("viewport", "representative"),
+    [
+        ({"width": 1280, "height": 900}, "quangphu@demo.quyhtx.vn"),
+        ({"width": 375, "height": 740}, "azakooh@demo.quyhtx.vn"),
+    ],
+    ids=["desktop", "phone"],
+)
+def test_apply_appraise_and_approve_with_three_people(
+    server_url, browser, viewport, representative
+):
+    if representative.startswith("azakooh"):
+        # Azakooh is still being verified in the demo; the officer verifies it first.
+        context, page, problems = _signed_in(
+            browser, server_url, "officer@demo.quyhtx.vn", viewport
+        )
+        page.goto(server_url + "/cooperatives/?status=pending")
+        page.click("text=Azakooh")
+        page.click("[data-testid=action-verify]")
+        page.wait_for_selector("[data-testid=action-verify]", state="detached")
+        context.close()
+        assert problems == []
+
+    # 1. The cooperative applies and sends its dossier.
+    context, page, problems = _signed_in(browser, server_url, representative, viewport)
+    page.goto(server_url + "/applications/new")
+    page.select_option("#product_id", label="Vay ưu đãi đầu tư máy móc, thiết bị (TB-2026)")
+    page.fill("#amount", "300,000,000")
+    page.fill("#term_months", "36")
+    page.select_option("#purpose", "equipment")
+    page.fill("#purpose_description", "A roasting machine and a packaging line.")
+    page.fill("#project_description", "Roasted products for supermarkets.")
+    page.fill("#project_cost", "500,000,000")
+    page.fill("#own_equity", "200,000,000")
+    for year in range(5):
+        page.fill(f"[name='cash_flows-{year}-revenue']", "400,000,000")
+        page.fill(f"[name='cash_flows-{year}-operating_costs']", "250,000,000")
+    page.fill("[name='collateral-0-description']", "Workshop, 250 m²")
+    page.fill("[name='collateral-0-owner']", "The cooperative")
+    page.fill("[name='collateral-0-estimated_value']", "650,000,000")
+    page.click("#submit")
+    page.wait_for_selector("[data-testid=status]")
+    url = page.url
+    for kind in DOSSIER:
+        page.select_option("#kind", kind)
+        page.set_input_files(
+            "#file", files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        page.click("#upload")
+        page.wait_for_selector(f"text={kind}.pdf")
+    page.click("[data-testid=submit-application]")
+    page.wait_for_selector("[data-testid=status]:has-text('submitted')")
+    context.close()
+    assert problems == []
+
+    # 2. The officer appraises it.
+    context, page, problems = _signed_in(browser, server_url, "officer@demo.quyhtx.vn", viewport)
+    page.goto(url)
+    page.click("[data-testid=start-appraisal]")
+    page.wait_for_selector("[data-testid=appraisal-form]")
+    for row in range(6):
+        page.select_option(f"[name='findings-{row}-result']", "pass")
+    page.fill("#credit_check_on", "2026-01-05")
+    page.fill("#credit_check_reference", "CIC-E2E")
+    page.select_option("#credit_check_result", "clean")
+    page.select_option("#recommendation", "approve")
+    page.click("#save")
+    page.wait_for_selector("[data-testid=complete-appraisal]")
+    assert "NPV" in page.content() or "Net present value" in page.content()
+    page.click("[data-testid=complete-appraisal]")
+    page.wait_for_selector("[data-testid=status]:has-text('appraised')")
+    context.close()
+    assert problems == []
+
+    # 3. Someone else approves it; the cooperative gets its decision letter.
+    context, page, problems = _signed_in(browser, server_url, "approver@demo.quyhtx.vn", viewport)
+    page.goto(url + "/decide")
+    page.check("input[name=verdict][value=approve]")
+    page.click("#decide")
+    page.wait_for_selector("[data-testid=status]:has-text('approved')")
+    context.close()
+    assert problems == []
+    context, page, problems = _signed_in(browser, server_url, representative, viewport)
+    page.goto(url + "/letter")
+    assert "Three hundred million" in page.content()
+    context.close()
+    assert problems == []

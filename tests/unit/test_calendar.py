@@ -159,3 +159,25 @@ def test_period_years_are_exact_fractions():
     assert period_years("week", 2, "360") == (14, 360)
     assert period_years("day", 15, "364") == (15, 364)
     assert period_years("day", 1, "actual") == (1, 365)
+
+
+def test_working_days_skip_weekends():
+    from loanfund.domain.calendar import add_working_days, working_days_between
+
+    # Friday 20 Nov 2026 + 1 working day is Monday 23 Nov; + 5 is Friday 27 Nov.
+    friday = dt.date(2026, 11, 20)
+    assert add_working_days(friday, 1) == dt.date(2026, 11, 23)
+    assert add_working_days(friday, 5) == dt.date(2026, 11, 27)
+    # From Friday to the Monday 10 days later: Mon–Fri of one week (5) and the Monday (1).
+    assert working_days_between(friday, dt.date(2026, 11, 30)) == 6
+    assert working_days_between(friday, friday) == 0
+
+
+@given(
+    start=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2090, 1, 1)),
+    days=st.integers(min_value=0, max_value=400),
+)
+def test_working_days_between_undoes_add_working_days(start, days):
+    from loanfund.domain.calendar import add_working_days, working_days_between
+
+    assert working_days_between(start, add_working_days(start, days)) == days

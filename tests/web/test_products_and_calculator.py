@@ -114,6 +114,7 @@ def test_anyone_can_compute_a_schedule_and_the_residue_goes_to_the_last_installm
             "installment_rounding": "nearest",
         },
     ).get_data(as_text=True)
+    assert "<title>Loan calculator · Loan fund</title>" in page
     rows = _cells(page)
     assert [row[1] for row in rows] == ["15 Feb 2026", "15 Mar 2026", "15 Apr 2026"]
     assert [row[3] for row in rows] == ["₫333,333", "₫333,333", "₫333,334"]

@@ -10,10 +10,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_security import auth_required, current_user
 
 from loanfund.domain.errors import LoanFundError
+from loanfund.domain.notifications import notice_text
 from loanfund.models import Cooperative, db
 from loanfund.queries import cooperatives as cooperative_queries
 from loanfund.queries import ledger as ledger_queries
+from loanfund.queries import notifications as notification_queries
 from loanfund.services.accounts import set_user_locale
+from loanfund.services.notifications import mark_read
 from loanfund.web.authz import current_actor
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
@@ -76,3 +79,17 @@ def set_language() -> Any:
 def healthz() -> Any:
     """Liveness for load balancers: answers without touching the database."""
     return {"status": "ok"}
+
+
+@bp.get("/notifications")
+@auth_required("session")
+def notifications() -> Any:
+    """The signed-in user's notices, newest first; opening the page marks them read."""
+    actor = current_actor()
+    page = notification_queries.notices_of(
+        db.session, actor.user_id, page=request.args.get("page", 1, type=int) or 1
+    )
+    rows = [(notice, notice_text(notice.kind, notice.params)) for notice in page.items]
+    if any(notice.read_at is None for notice in page.items):
+        mark_read(db.session, actor=actor, notification_ids=[n.id for n in page.items])
+    return render_template("main/notifications.html", page=page, rows=rows)

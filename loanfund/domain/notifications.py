@@ -1,0 +1,58 @@
+"""What the system tells people, and the words it uses (made in the reader's language)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from loanfund.domain.i18n import _, fmt_money
+
+
+class NoticeKind(enum.StrEnum):
+    APPLICATION_SUBMITTED = "application_submitted"
+    APPLICATION_ASSIGNED = "application_assigned"
+    INFO_REQUESTED = "info_requested"
+    INFO_ANSWERED = "info_answered"
+    APPRAISAL_COMPLETED = "appraisal_completed"
+    FIRST_APPROVAL = "first_approval"
+    RETURNED_TO_APPRAISAL = "returned_to_appraisal"
+    APPLICATION_APPROVED = "application_approved"
+    APPLICATION_REJECTED = "application_rejected"
+    APPLICATION_WITHDRAWN = "application_withdrawn"
+
+
+def notice_text(kind: str, params: Mapping[str, Any]) -> str:
+    """The sentence for a notice; ``params`` hold ``number``, ``cooperative``, ``amount``."""
+    values = dict(params)
+    if "amount" in values:
+        values["amount"] = fmt_money(Decimal(str(values["amount"])))
+    texts = {
+        NoticeKind.APPLICATION_SUBMITTED: _(
+            "%(cooperative)s submitted application %(number)s for %(amount)s."
+        ),
+        NoticeKind.APPLICATION_ASSIGNED: _(
+            "Application %(number)s of %(cooperative)s was assigned to you."
+        ),
+        NoticeKind.INFO_REQUESTED: _(
+            "The fund asks for more information on application %(number)s."
+        ),
+        NoticeKind.INFO_ANSWERED: _("%(cooperative)s answered on application %(number)s."),
+        NoticeKind.APPRAISAL_COMPLETED: _(
+            "Application %(number)s of %(cooperative)s is appraised and awaits a decision."
+        ),
+        NoticeKind.FIRST_APPROVAL: _(
+            "Application %(number)s has one approval and needs a second approver."
+        ),
+        NoticeKind.RETURNED_TO_APPRAISAL: _(
+            "Application %(number)s was returned to appraisal by the approver."
+        ),
+        NoticeKind.APPLICATION_APPROVED: _("Application %(number)s was approved for %(amount)s."),
+        NoticeKind.APPLICATION_REJECTED: _("Application %(number)s was rejected."),
+        NoticeKind.APPLICATION_WITHDRAWN: _("%(cooperative)s withdrew application %(number)s."),
+    }
+    template = texts.get(kind)  # type: ignore[call-overload]
+    if template is None:
+        return str(kind)
+    return template % values

@@ -1,0 +1,37 @@
+"""The demo fund is loaded through the services, so it obeys every rule it demonstrates."""
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from loanfund.domain.applications import ApplicationStatus
+from loanfund.models import ApplicationDocument, AuditEvent, LoanApplication
+from loanfund.services.demo import demo_pdf, load_demo_fund
+from loanfund.services.file_store import FileStore
+from tests.conftest import TODAY
+
+
+def test_the_demo_has_an_application_in_every_state_with_its_dossier(session, tmp_path):
+    store = FileStore(tmp_path / "uploads")
+    load_demo_fund(session, hash_password=lambda password: "x", today=TODAY, store=store)
+    states = Counter(session.scalars(select(LoanApplication.status)))
+    assert set(states) == set(ApplicationStatus)
+    approved = session.scalars(
+        select(LoanApplication).where(LoanApplication.status == ApplicationStatus.APPROVED)
+    ).one()
+    assert approved.approved_amount == approved.amount
+    documents = session.scalars(select(ApplicationDocument)).all()
+    assert documents and all(store.read(d.store_key).startswith(b"%PDF-") for d in documents)
+    # Each step was taken by a named demo user, not by "system".
+    decision = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "application.approve")
+    ).one()
+    assert decision.actor_label == "approver@demo.quyhtx.vn"
+
+
+def test_demo_documents_are_well_formed_pdfs():
+    pdf = demo_pdf("HS-2026-0001 business_plan (Quảng Phú)")
+    assert pdf.startswith(b"%PDF-1.4") and pdf.rstrip().endswith(b"%%EOF")
+    start = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
+    assert pdf[start:].startswith(b"xref")  # the cross-reference table is where it says
+    assert b"Quang Phu" in pdf
