@@ -23,6 +23,7 @@ class Kind(enum.StrEnum):
     COUNT = "count"  # a whole number
     MONEY = "money"  # an amount of the fund currency
     CHOICE = "choice"  # one of a fixed set of words
+    RATIO = "ratio"  # a plain exact decimal (e.g. a coverage ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,43 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     _pct("general_provision_pct", "0.5", "provisions"),
     ParameterSpec("min_liquidity_reserve", Kind.MONEY, "0", "liquidity", Decimal(0), None),
     _pct("discount_rate_pct", "8", "appraisal", maximum="100"),
+    # The scorecard (domain.appraisal): weights in points summing to 100, then thresholds for
+    # all / half of a factor's points, then the fewest points of grades A to D.
+    _pct("score_weight_equity", "20", "scorecard"),
+    _pct("score_weight_dscr", "25", "scorecard"),
+    _pct("score_weight_collateral", "15", "scorecard"),
+    _pct("score_weight_irr", "10", "scorecard"),
+    _pct("score_weight_findings", "15", "scorecard"),
+    _pct("score_weight_years", "5", "scorecard"),
+    _pct("score_weight_credit", "10", "scorecard"),
+    _pct("score_equity_full_pct", "40", "scorecard"),
+    _pct("score_equity_half_pct", "20", "scorecard"),
+    ParameterSpec("score_dscr_full", Kind.RATIO, "1.50", "scorecard", Decimal(0), Decimal(10)),
+    ParameterSpec("score_dscr_half", Kind.RATIO, "1.20", "scorecard", Decimal(0), Decimal(10)),
+    _pct("score_collateral_full_pct", "150", "scorecard", maximum="1000"),
+    _pct("score_collateral_half_pct", "100", "scorecard", maximum="1000"),
+    _pct("score_irr_margin_full_pct", "5", "scorecard"),
+    _pct("score_irr_margin_half_pct", "0", "scorecard"),
+    ParameterSpec(
+        "score_findings_half_max_concerns", Kind.COUNT, "2", "scorecard", Decimal(0), Decimal(6)
+    ),
+    ParameterSpec("score_years_full", Kind.COUNT, "3", "scorecard", Decimal(0), Decimal(100)),
+    ParameterSpec("score_years_half", Kind.COUNT, "1", "scorecard", Decimal(0), Decimal(100)),
+    _pct("grade_a_min", "80", "scorecard"),
+    _pct("grade_b_min", "65", "scorecard"),
+    _pct("grade_c_min", "50", "scorecard"),
+    _pct("grade_d_min", "35", "scorecard"),
+)
+
+#: The scorecard's weight parameters, in the order of ``domain.appraisal.Factor``.
+SCORE_WEIGHTS = (
+    "score_weight_equity",
+    "score_weight_dscr",
+    "score_weight_collateral",
+    "score_weight_irr",
+    "score_weight_findings",
+    "score_weight_years",
+    "score_weight_credit",
 )
 
 SPECS: dict[str, ParameterSpec] = {spec.key: spec for spec in PARAMETERS}
@@ -127,6 +165,28 @@ class Policy:
     general_provision_pct: Decimal
     min_liquidity_reserve: Decimal
     discount_rate_pct: Decimal
+    score_weight_equity: Decimal
+    score_weight_dscr: Decimal
+    score_weight_collateral: Decimal
+    score_weight_irr: Decimal
+    score_weight_findings: Decimal
+    score_weight_years: Decimal
+    score_weight_credit: Decimal
+    score_equity_full_pct: Decimal
+    score_equity_half_pct: Decimal
+    score_dscr_full: Decimal
+    score_dscr_half: Decimal
+    score_collateral_full_pct: Decimal
+    score_collateral_half_pct: Decimal
+    score_irr_margin_full_pct: Decimal
+    score_irr_margin_half_pct: Decimal
+    score_findings_half_max_concerns: int
+    score_years_full: int
+    score_years_half: int
+    grade_a_min: Decimal
+    grade_b_min: Decimal
+    grade_c_min: Decimal
+    grade_d_min: Decimal
 
 
 assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
@@ -169,6 +229,30 @@ def parameter_label(key: str) -> str:
         "general_provision_pct": _("General provision, in percent of outstanding principal"),
         "min_liquidity_reserve": _("Minimum liquidity reserve"),
         "discount_rate_pct": _("Discount rate for project NPV (% per year)"),
+        "score_weight_equity": _("Scorecard weight: own equity (points)"),
+        "score_weight_dscr": _("Scorecard weight: lowest DSCR (points)"),
+        "score_weight_collateral": _("Scorecard weight: collateral coverage (points)"),
+        "score_weight_irr": _("Scorecard weight: IRR above the discount rate (points)"),
+        "score_weight_findings": _("Scorecard weight: checklist findings (points)"),
+        "score_weight_years": _("Scorecard weight: years operating (points)"),
+        "score_weight_credit": _("Scorecard weight: credit-bureau check (points)"),
+        "score_equity_full_pct": _("Own equity for all its points (percent of project cost)"),
+        "score_equity_half_pct": _("Own equity for half its points (percent of project cost)"),
+        "score_dscr_full": _("Lowest DSCR for all its points"),
+        "score_dscr_half": _("Lowest DSCR for half its points"),
+        "score_collateral_full_pct": _("Collateral for all its points (percent of the loan)"),
+        "score_collateral_half_pct": _("Collateral for half its points (percent of the loan)"),
+        "score_irr_margin_full_pct": _("IRR above the discount rate for all its points (points)"),
+        "score_irr_margin_half_pct": _("IRR above the discount rate for half its points (points)"),
+        "score_findings_half_max_concerns": _(
+            "Most checklist concerns (and no fail) for half the findings points"
+        ),
+        "score_years_full": _("Years operating for all its points"),
+        "score_years_half": _("Years operating for half its points"),
+        "grade_a_min": _("Risk grade A from (points)"),
+        "grade_b_min": _("Risk grade B from (points)"),
+        "grade_c_min": _("Risk grade C from (points)"),
+        "grade_d_min": _("Risk grade D from (points)"),
     }
     return labels[key]
 
@@ -279,6 +363,34 @@ def _consistency_problems(values: Mapping[str, object]) -> list[str]:
                 single=fmt_number(values["single_borrower_max_pct"]),  # type: ignore[arg-type]
             )
         )
+    problems.extend(_scorecard_problems(values))
+    return problems
+
+
+def _scorecard_problems(values: Mapping[str, object]) -> list[str]:
+    problems: list[str] = []
+    total = sum((values[key] for key in SCORE_WEIGHTS), Decimal(0))  # type: ignore[misc]
+    if total != 100:
+        problems.append(
+            _(
+                "The scorecard weights must add up to 100 points; they add up to %(total)s.",
+                total=fmt_number(total),
+            )  # type: ignore[arg-type]
+        )
+    for factor in ("equity", "dscr", "collateral", "irr_margin", "years"):
+        suffix = "_pct" if factor in ("equity", "collateral", "irr_margin") else ""
+        full, half = f"score_{factor}_full{suffix}", f"score_{factor}_half{suffix}"
+        if values[half] > values[full]:  # type: ignore[operator]
+            problems.append(
+                _(
+                    "%(half)s cannot be above %(full)s.",
+                    half=parameter_label(half),
+                    full=parameter_label(full),
+                )
+            )
+    grades = [values[f"grade_{grade}_min"] for grade in "abcd"]
+    if not grades[0] > grades[1] > grades[2] > grades[3]:  # type: ignore[operator]
+        problems.append(_("The risk grades must need fewer points from A to D."))
     return problems
 
 

@@ -212,3 +212,21 @@ def history_of(session: Session, application_id: int) -> list[AuditEvent]:
         )
     )
     return list(session.scalars(query.order_by(AuditEvent.id)))
+
+
+def related_links(session: Session, cooperative_id: int) -> list[tuple[RelatedBorrowers, str]]:
+    """The cooperative's related-borrower links, with the other cooperative's name."""
+    links = session.scalars(
+        select(RelatedBorrowers).where(
+            or_(
+                RelatedBorrowers.cooperative_id == cooperative_id,
+                RelatedBorrowers.related_id == cooperative_id,
+            )
+        )
+    ).all()
+    rows = []
+    for link in links:
+        other_id = link.related_id if link.cooperative_id == cooperative_id else link.cooperative_id
+        other = session.get(Cooperative, other_id)
+        rows.append((link, other.name if other else "?"))
+    return sorted(rows, key=lambda row: row[1])

@@ -859,3 +859,26 @@ def link_related_borrowers(
     )
     session.commit()
     return link
+
+
+def unlink_related_borrowers(session: Session, *, actor: Actor, link_id: int) -> None:
+    """Remove a related-borrowers link recorded by mistake (audited with its reason)."""
+    authorize(actor, Permission.APPRAISE)
+    link = session.get(RelatedBorrowers, link_id)
+    if link is None:
+        raise NotFound(_("No such link."))
+    record_event(
+        session,
+        actor=actor,
+        action="cooperative.unlink_related",
+        entity="related_borrowers",
+        entity_id=link.id,
+        cooperative_id=link.cooperative_id,
+        before={
+            "cooperative_id": link.cooperative_id,
+            "related_id": link.related_id,
+            "reason": link.reason,
+        },
+    )
+    session.delete(link)
+    session.commit()

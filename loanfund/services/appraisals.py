@@ -24,9 +24,11 @@ from loanfund.domain.applications import ApplicationStatus, Finding, next_applic
 from loanfund.domain.appraisal import (
     CashFlowYear,
     CreditBureauResult,
+    Factor,
     FinancialAnalysis,
     ProjectFigures,
     Scorecard,
+    ScorecardConfig,
     analyse,
     check_project,
     collateral_coverage_pct,
@@ -38,6 +40,7 @@ from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult, ar
 from loanfund.domain.errors import Conflict, InvalidTransition, NotPermitted, RuleViolation
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.notifications import NoticeKind
+from loanfund.domain.policy import SCORE_WEIGHTS, Policy
 from loanfund.domain.products import MAX_TERM_MONTHS
 from loanfund.domain.roles import Role
 from loanfund.domain.schedule import Schedule, build_schedule
@@ -226,6 +229,29 @@ def recommended_terms(application: LoanApplication, appraisal: Appraisal | None)
     )
 
 
+def scorecard_config(policy: Policy) -> ScorecardConfig:
+    """The scorecard's weights and thresholds as the fund set them (fund settings)."""
+    weights = dict(zip(Factor, (getattr(policy, key) for key in SCORE_WEIGHTS), strict=True))
+    return ScorecardConfig(
+        weights=weights,
+        equity_full_pct=policy.score_equity_full_pct,
+        equity_half_pct=policy.score_equity_half_pct,
+        dscr_full=policy.score_dscr_full,
+        dscr_half=policy.score_dscr_half,
+        collateral_full_pct=policy.score_collateral_full_pct,
+        collateral_half_pct=policy.score_collateral_half_pct,
+        irr_margin_full_pct=policy.score_irr_margin_full_pct,
+        irr_margin_half_pct=policy.score_irr_margin_half_pct,
+        findings_half_max_concerns=policy.score_findings_half_max_concerns,
+        years_full=policy.score_years_full,
+        years_half=policy.score_years_half,
+        grade_a_min=policy.grade_a_min,
+        grade_b_min=policy.grade_b_min,
+        grade_c_min=policy.grade_c_min,
+        grade_d_min=policy.grade_d_min,
+    )
+
+
 def _years_operating(founded_on: dt.date, today: dt.date) -> int:
     years = today.year - founded_on.year
     if (today.month, today.day) < (founded_on.month, founded_on.day):
@@ -293,7 +319,8 @@ def evaluate(
                     fail_count=results.count(FindingResult.FAIL),
                     years_operating=_years_operating(application.cooperative.founded_on, today),
                     credit_bureau=CreditBureauResult(appraisal.credit_check_result),
-                )
+                ),
+                scorecard_config(fund_policy(session)),
             )
     return Evaluation(
         terms=terms,

@@ -270,3 +270,49 @@ def test_approval_rechecks_the_single_borrower_limit_with_fresh_figures(session,
         )
     assert any("4,000,000,000" in p and "3,750,000,000" in p for p in caught.value.problems)
     assert second.status is ApplicationStatus.APPRAISED
+
+
+def test_related_borrowers_count_together_once_an_officer_links_them(session, world, factory):
+    # Related limit 25 % of 25 bn = 6.25 bn. A sister cooperative was approved for 6 bn; this
+    # cooperative asks 300 m: alone fine (300 m ≤ 3.75 bn), together 6.3 bn > 6.25 bn.
+    sister = factory.cooperative()
+    big = create_product(
+        session, actor=SYSTEM, terms=replace(EQUIPMENT, code="BIG-2", max_amount=D(10**10))
+    )
+    sister_rep = actor_for(factory.user(Role.APPLICANT, cooperative=sister))
+    update_fund_settings(
+        session,
+        actor=SYSTEM,
+        fund_name="Test Fund",
+        timezone="Asia/Ho_Chi_Minh",
+        policy_values={"single_borrower_max_pct": "25"},
+        currency_digits=0,
+    )
+    sister_world = {**world, "rep": sister_rep, "product": big}
+    sisters = _appraised(
+        session,
+        sister_world,
+        amount=D(6 * 10**9),
+        project_cost=D(9 * 10**9),
+        own_equity=D(3 * 10**9),
+    )
+    for approver in ("approver", "approver2"):
+        decide_application(
+            session,
+            actor=world[approver],
+            application_id=sisters.id,
+            verdict="approve",
+            today=TODAY,
+        )
+    ours = draft_application(session, world["rep"], world["product"], world["store"])
+    assert service.eligibility(session, ours, today=TODAY) == []
+    service.link_related_borrowers(
+        session,
+        actor=world["officer"],
+        cooperative_id=world["cooperative"].id,
+        related_id=sister.id,
+        reason="Same chair and shared bank account.",
+    )
+    findings = service.eligibility(session, ours, today=TODAY)
+    assert [f.rule.value for f in findings] == ["related_borrowers"]
+    assert "6,300,000,000" in findings[0].message and "6,250,000,000" in findings[0].message

@@ -68,3 +68,29 @@ def test_a_money_parameter_may_not_have_more_decimals_than_the_currency():
     assert build_policy(
         {"min_liquidity_reserve": "100.50"}, currency_digits=2
     ).min_liquidity_reserve == Decimal("100.50")
+
+
+def test_the_scorecard_settings_must_stay_consistent():
+    # 20 + 25 + 15 + 10 + 15 + 5 + 30 = 120 points, a half threshold above its full one, and
+    # grade B needing more points than grade A: three problems.
+    with pytest.raises(RuleViolation) as caught:
+        build_policy(
+            {"score_weight_credit": "30", "score_dscr_half": "1.6", "grade_b_min": "85"},
+            currency_digits=0,
+        )
+    problems = caught.value.problems
+    assert len(problems) == 3
+    assert "add up to 120" in problems[0]
+    assert "Lowest DSCR for half its points" in problems[1]
+
+
+def test_the_scorecard_uses_the_funds_weights():
+    from loanfund.domain.appraisal import Factor
+    from loanfund.services.appraisals import scorecard_config
+
+    # Move 10 points from the credit-bureau check to the DSCR: 35 and 0.
+    policy = build_policy(
+        {"score_weight_dscr": "35", "score_weight_credit": "0"}, currency_digits=0
+    )
+    config = scorecard_config(policy)
+    assert config.weights[Factor.DSCR] == 35 and config.weights[Factor.CREDIT_BUREAU] == 0

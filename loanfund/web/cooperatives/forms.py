@@ -130,3 +130,20 @@ class InviteRepresentativeForm(FlaskForm):
         **_text,
     )
     submit = SubmitField(_l("Send invitation"))
+
+
+class RelatedBorrowerForm(FlaskForm):
+    """Link another cooperative as a related borrower (their exposures count together)."""
+
+    related_id = SelectField(_l("Related cooperative"), coerce=int)
+    reason = TextAreaField(
+        _l("Why they are related (common owners, managers or money)"),
+        validators=[
+            DataRequired(_l("Say why they are related.")),
+            Length(max=1000),
+            no_control_characters,
+        ],
+        filters=[strip_filter],
+        render_kw={"rows": 2},
+    )
+    link = SubmitField(_l("Link as related borrowers"))

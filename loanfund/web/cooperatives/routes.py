@@ -7,22 +7,28 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from loanfund.domain.access import Permission
 from loanfund.domain.cooperatives import COOPERATIVE_TRANSITIONS, CooperativeStatus
 from loanfund.domain.errors import LoanFundError
 from loanfund.models import AuditEvent, User, db
+from loanfund.queries import applications as application_queries
 from loanfund.queries import cooperatives as queries
+from loanfund.queries.admin import cooperative_choices
 from loanfund.services import cooperatives as service
+from loanfund.services.applications import link_related_borrowers, unlink_related_borrowers
 from loanfund.web import emails
+from loanfund.web.applications.forms import ConfirmForm
 from loanfund.web.authz import current_actor, load_cooperative, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.cooperatives.forms import (
     CooperativeProfileForm,
     InviteRepresentativeForm,
+    RelatedBorrowerForm,
     StatusActionForm,
 )
-from loanfund.web.messages import flash_problems
+from loanfund.web.messages import flash_problems, show_refusal
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
 
@@ -90,6 +96,14 @@ def detail(cooperative_id: int) -> Any:
         and actor.can(service.ACTION_PERMISSIONS[action][0])
         and (action != "resubmit" or not actor.is_staff)
     ]
+    related_form = None
+    if actor.can(Permission.APPRAISE):
+        related_form = RelatedBorrowerForm(formdata=None)
+        related_form.related_id.choices = [
+            SelectChoice(cid, name)
+            for cid, name in cooperative_choices(db.session)
+            if cid != cooperative.id
+        ]
     return render_template(
         "cooperatives/detail.html",
         cooperative=cooperative,
@@ -98,7 +112,54 @@ def detail(cooperative_id: int) -> Any:
         actions=actions,
         action_label=service.action_label,
         status_form=StatusActionForm(),
+        related=application_queries.related_links(db.session, cooperative.id)
+        if actor.is_staff
+        else [],
+        related_form=related_form,
     )
+
+
+@bp.post("/<int:cooperative_id>/related")
+@permission_required(Permission.APPRAISE)
+def link_related(cooperative_id: int) -> Any:
+    """An officer records that another cooperative is a related borrower."""
+    cooperative = load_cooperative(cooperative_id, Permission.VIEW_COOPERATIVE)
+    form = RelatedBorrowerForm()
+    form.related_id.choices = [
+        SelectChoice(cid, name) for cid, name in cooperative_choices(db.session)
+    ]
+    if form.validate_on_submit():
+        try:
+            link_related_borrowers(
+                db.session,
+                actor=current_actor(),
+                cooperative_id=cooperative.id,
+                related_id=form.related_id.data,
+                reason=form.reason.data,
+            )
+        except LoanFundError as error:
+            show_refusal(error)
+        else:
+            flash(_("Linked: their exposures now count together."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return redirect(url_for(".detail", cooperative_id=cooperative.id) + "#related")
+
+
+@bp.post("/<int:cooperative_id>/related/<int:link_id>/delete")
+@permission_required(Permission.APPRAISE)
+def unlink_related(cooperative_id: int, link_id: int) -> Any:
+    cooperative = load_cooperative(cooperative_id, Permission.VIEW_COOPERATIVE)
+    if ConfirmForm().validate_on_submit():
+        try:
+            unlink_related_borrowers(db.session, actor=current_actor(), link_id=link_id)
+        except LoanFundError as error:
+            show_refusal(error)
+        else:
+            flash(_("The link was removed."), "success")
+    return redirect(url_for(".detail", cooperative_id=cooperative.id) + "#related")
 
 
 @bp.route("/<int:cooperative_id>/edit", methods=["GET", "POST"])
