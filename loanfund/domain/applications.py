@@ -416,3 +416,11 @@ def term_class(term_months: int) -> str:
     if term_months <= 12:
         return "short"
     return "medium" if term_months <= 60 else "long"
+
+
+def equity_ratio_pct(project_cost: Decimal, own_equity: Decimal) -> Decimal | None:
+    """Own equity as a percentage of the project cost, to two decimals (``None`` without a
+    cost); eligibility compares the exact ratio, this is what people read."""
+    if project_cost <= 0:
+        return None
+    return ratio_pct(own_equity, project_cost).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")

@@ -29,6 +29,7 @@ from loanfund.domain.appraisal import (
     ProjectFigures,
     Scorecard,
     ScorecardConfig,
+    ScoreInputs,
     analyse,
     check_project,
     collateral_coverage_pct,
@@ -43,7 +44,13 @@ from loanfund.domain.notifications import NoticeKind
 from loanfund.domain.policy import SCORE_WEIGHTS, Policy
 from loanfund.domain.products import MAX_TERM_MONTHS
 from loanfund.domain.roles import Role
-from loanfund.domain.schedule import Schedule, build_schedule
+from loanfund.domain.schedule import (
+    TERM_FIELDS,
+    Schedule,
+    ScheduleTerms,
+    build_schedule,
+    parse_terms,
+)
 from loanfund.models import ApplicationDecision, Appraisal, AppraisalFinding, LoanApplication, User
 from loanfund.models.types import money_digits, utcnow
 from loanfund.services.applications import (
@@ -213,6 +220,8 @@ class Evaluation:
     scorecard: Scorecard | None
     eligibility: list[Finding]
     problems: list[str]
+    #: What the figures were computed from, so the record can be replayed (see :func:`replay`).
+    replay_inputs: dict[str, Any] | None = None
 
 
 def recommended_terms(application: LoanApplication, appraisal: Appraisal | None) -> Terms:
@@ -271,10 +280,11 @@ def evaluate(
     terms = terms or recommended_terms(application, appraisal)
     problems: list[str] = []
     product = product_terms(application.product)
-    schedule = analysis = scorecard = None
+    schedule = analysis = scorecard = engine_terms = inputs = config = None
     explanation: list[str] = []
     try:
-        schedule = build_schedule(schedule_terms(product, terms, disbursed_on=today))
+        engine_terms = schedule_terms(product, terms, disbursed_on=today)
+        schedule = build_schedule(engine_terms)
     except RuleViolation as error:
         problems.extend(error.problems)
     project = ProjectFigures(
@@ -311,17 +321,16 @@ def evaluate(
                 Decimal(0),
             )
             results = [finding.result for finding in appraisal.findings]
-            scorecard = score(
-                scorecard_inputs(
-                    analysis,
-                    collateral_coverage_pct=collateral_coverage_pct(collateral_value, terms.amount),
-                    concern_count=results.count(FindingResult.CONCERN),
-                    fail_count=results.count(FindingResult.FAIL),
-                    years_operating=_years_operating(application.cooperative.founded_on, today),
-                    credit_bureau=CreditBureauResult(appraisal.credit_check_result),
-                ),
-                scorecard_config(fund_policy(session)),
+            inputs = scorecard_inputs(
+                analysis,
+                collateral_coverage_pct=collateral_coverage_pct(collateral_value, terms.amount),
+                concern_count=results.count(FindingResult.CONCERN),
+                fail_count=results.count(FindingResult.FAIL),
+                years_operating=_years_operating(application.cooperative.founded_on, today),
+                credit_bureau=CreditBureauResult(appraisal.credit_check_result),
             )
+            config = scorecard_config(fund_policy(session))
+            scorecard = score(inputs, config)
     return Evaluation(
         terms=terms,
         schedule=schedule,
@@ -330,7 +339,123 @@ def evaluate(
         scorecard=scorecard,
         eligibility=eligibility(session, application, today=today, terms=terms),
         problems=problems,
+        replay_inputs=_replay_inputs(project, engine_terms, analysis, inputs, config),
     )
+
+
+def _text(value: Any) -> Any:
+    """JSON for an exact value: decimals and dates as text, mappings and lists inside out."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): _text(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_text(item) for item in value]
+    return value
+
+
+def _replay_inputs(
+    project: ProjectFigures,
+    engine_terms: ScheduleTerms | None,
+    analysis: FinancialAnalysis | None,
+    inputs: ScoreInputs | None,
+    config: ScorecardConfig | None,
+) -> dict[str, Any] | None:
+    if engine_terms is None or analysis is None:
+        return None
+    return {
+        "terms": _text({name: getattr(engine_terms, name) for name in TERM_FIELDS}),
+        "project": _text(
+            {
+                "total_cost": project.total_cost,
+                "own_equity": project.own_equity,
+                "cash_flows": [
+                    [line.year, line.revenue, line.operating_costs] for line in project.cash_flows
+                ],
+            }
+        ),
+        "disbursed_on": analysis.disbursed_on.isoformat(),
+        "discount_rate_pct": str(analysis.discount_rate_pct),
+        "score_inputs": _text(
+            {name: getattr(inputs, name) for name in ScoreInputs.__dataclass_fields__}
+        )
+        if inputs
+        else None,
+        "score_config": _text(
+            {name: getattr(config, name) for name in ScorecardConfig.__dataclass_fields__}
+        )
+        if config
+        else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """A completed appraisal's analysis and scorecard, recomputed from what it recorded: the
+    same figures, with their sentences in the reader's language."""
+
+    analysis: FinancialAnalysis
+    explanation: list[str]
+    scorecard: Scorecard | None
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def replay(appraisal: Appraisal | None) -> Replayed | None:
+    """Recompute a completed appraisal from its record (``None`` when it has none)."""
+    record = (appraisal.analysis or {}).get("replay") if appraisal else None
+    if not record:
+        return None
+    terms = parse_terms(record["terms"], default_currency_digits=money_digits())
+    project_data = record["project"]
+    project = ProjectFigures(
+        total_cost=Decimal(project_data["total_cost"]),
+        own_equity=Decimal(project_data["own_equity"]),
+        cash_flows=tuple(
+            CashFlowYear(year, Decimal(revenue), Decimal(costs))
+            for year, revenue, costs in project_data["cash_flows"]
+        ),
+    )
+    analysis = analyse(
+        project,
+        build_schedule(terms),
+        disbursed_on=dt.date.fromisoformat(record["disbursed_on"]),
+        discount_rate_pct=Decimal(record["discount_rate_pct"]),
+        currency_digits=terms.currency_digits,
+    )
+    scorecard = None
+    if record.get("score_inputs") and record.get("score_config"):
+        raw_inputs = record["score_inputs"]
+        inputs = ScoreInputs(
+            equity_ratio_pct=Decimal(raw_inputs["equity_ratio_pct"]),
+            dscr_min=_decimal_or_none(raw_inputs["dscr_min"]),
+            collateral_coverage_pct=Decimal(raw_inputs["collateral_coverage_pct"]),
+            irr_pct=_decimal_or_none(raw_inputs["irr_pct"]),
+            discount_rate_pct=Decimal(raw_inputs["discount_rate_pct"]),
+            concern_count=raw_inputs["concern_count"],
+            fail_count=raw_inputs["fail_count"],
+            years_operating=raw_inputs["years_operating"],
+            credit_bureau=CreditBureauResult(raw_inputs["credit_bureau"]),
+        )
+        raw_config = record["score_config"]
+        config = ScorecardConfig(
+            **{
+                name: (
+                    {Factor(key): Decimal(value) for key, value in raw_config[name].items()}
+                    if name == "weights"
+                    else raw_config[name]
+                    if isinstance(raw_config[name], int)
+                    else Decimal(raw_config[name])
+                )
+                for name in ScorecardConfig.__dataclass_fields__
+            }
+        )
+        scorecard = score(inputs, config)
+    return Replayed(analysis, explain_analysis(analysis), scorecard)
 
 
 def _frozen(evaluation: Evaluation) -> dict[str, Any]:
@@ -358,6 +483,7 @@ def _frozen(evaluation: Evaluation) -> dict[str, Any]:
         if scorecard
         else [],
         "eligibility": [finding.message for finding in evaluation.eligibility],
+        "replay": evaluation.replay_inputs,
     }
 
 

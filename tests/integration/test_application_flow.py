@@ -316,3 +316,24 @@ def test_related_borrowers_count_together_once_an_officer_links_them(session, wo
     findings = service.eligibility(session, ours, today=TODAY)
     assert [f.rule.value for f in findings] == ["related_borrowers"]
     assert "6,300,000,000" in findings[0].message and "6,250,000,000" in findings[0].message
+
+
+def test_a_completed_appraisal_replays_to_the_same_figures_in_any_language(
+    session, world, monkeypatch
+):
+    from loanfund.domain import i18n
+    from loanfund.services.appraisals import replay
+
+    application = _appraised(session, world)
+    appraisal = appraisal_of(session, application.id)
+    replayed = replay(appraisal)
+    assert str(replayed.analysis.npv) == appraisal.analysis["npv"]
+    assert str(replayed.scorecard.total) == appraisal.analysis["score"]
+    assert [f.reason for f in replayed.scorecard.factors] == [
+        reason for _f, _p, _w, reason in appraisal.analysis["factors"]
+    ]
+    # In another language the numbers are the same and only the words change.
+    monkeypatch.setattr(i18n, "_translate", lambda message: "¶" + message)
+    again = replay(appraisal)
+    assert again.analysis.npv == replayed.analysis.npv
+    assert all(line.startswith("¶") for line in again.explanation)

@@ -75,6 +75,7 @@ def test_a_representative_applies_uploads_the_dossier_and_submits(client, factor
     assert application.amount == 300_000_000 and len(application.cash_flows) == 2
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Missing document: Business plan." in page
+    assert re.search(r"₫200,000,000 \(40(\.00)?\s?%\)", page)  # 200 m of 500 m
     # Submitting without the dossier: every missing document is listed, nothing changes.
     token = csrf_token(client, f"/applications/{application.id}")
     page = client.post(

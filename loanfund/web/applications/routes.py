@@ -24,6 +24,7 @@ from loanfund.domain.access import Permission
 from loanfund.domain.applications import (
     ApplicationStatus,
     collateral_kind_label,
+    equity_ratio_pct,
     status_label,
 )
 from loanfund.domain.appraisal_checklist import area_label, result_label
@@ -187,6 +188,7 @@ def detail(application_id: int) -> Any:
         due_on=queries.decision_due_on(application, fund.policy),
         today=today,
         status_label=status_label,
+        equity_ratio_pct=equity_ratio_pct,
         purpose_label=purpose_label,
         collateral_kind_label=collateral_kind_label,
         document_kind_label=document_kind_label,

@@ -123,6 +123,21 @@ def frozen_figures(appraisal: Appraisal | None) -> dict[str, Any] | None:
         eligibility=list(data.get("eligibility", [])),
         completed_at=appraisal.completed_at,
     )
+    # The sentences are rebuilt from the recorded inputs, in the reader's language; the record's
+    # own text (in the appraiser's language) stays the fallback if the figures ever differed.
+    replayed = appraisals.replay(appraisal)
+    if replayed is not None and replayed.analysis.npv == figures["npv"]:
+        figures["explanation"] = replayed.explanation
+        if replayed.scorecard is not None and str(replayed.scorecard.total) == data.get("score"):
+            figures["factors"] = [
+                {
+                    "factor": factor.factor.value,
+                    "points": factor.points,
+                    "weight": factor.weight,
+                    "reason": factor.reason,
+                }
+                for factor in replayed.scorecard.factors
+            ]
     return figures
 
 
