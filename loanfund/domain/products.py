@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from loanfund.domain import calendar
+from loanfund.domain.documents import DocumentKind
 from loanfund.domain.errors import RuleViolation
 from loanfund.domain.i18n import _, fmt_date, fmt_money, fmt_number
 from loanfund.domain.money import is_whole_in
@@ -89,6 +90,7 @@ class ProductTerms:
         schedule_options: the proposed schedule terms (keys of :data:`SCHEDULE_OPTIONS`, in the
             engine's JSON form).
         default_term_months: the term the calculator and new applications start from.
+        required_documents: the documents every application needs; ``None`` for the default.
     """
 
     code: str
@@ -103,6 +105,8 @@ class ProductTerms:
     annual_rate_pct: Decimal
     overdue_rate_pct_of_rate: Decimal
     schedule_options: Mapping[str, Any] = field(default_factory=dict)
+    #: The dossier's documents (``None``: the fund's default list, see ``domain.documents``).
+    required_documents: frozenset[DocumentKind] | None = None
 
 
 def check_product(product: ProductTerms, *, currency_digits: int) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional
 
 from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,6 +46,9 @@ class LoanProduct(Base):
     overdue_rate_pct_of_rate: Mapped[Decimal] = mapped_column(RatePct)
     #: The proposed schedule terms, in the engine's JSON form (``SCHEDULE_OPTIONS`` keys).
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: ``DocumentKind`` values every application needs (collateral papers are added when
+    #: collateral is offered); ``None`` for the fund's default list.
+    required_documents: Mapped[Optional[list[str]]] = mapped_column(JSON)
     status: Mapped[ProductStatus] = mapped_column(
         enum_column_type(ProductStatus, "product_status"), default=ProductStatus.ACTIVE
     )

@@ -448,7 +448,9 @@ def eligibility(
     assert cooperative is not None
     policy = fund_policy(session)
     present = {document.kind for document in application.documents}
-    required = required_kinds(None, secured=not application.unsecured_requested)
+    required = required_kinds(
+        product.required_documents, secured=not application.unsecured_requested
+    )
     related = related_cooperative_ids(session, cooperative.id)
     facts = EligibilityFacts(
         cooperative_status=cooperative.status,
@@ -475,7 +477,10 @@ def eligibility(
 def missing_documents_of(application: LoanApplication) -> list[str]:
     """Sentences naming each required document the dossier lacks."""
     present = frozenset(document.kind for document in application.documents)
-    required = required_kinds(None, secured=not application.unsecured_requested)
+    product = product_terms(application.product)
+    required = required_kinds(
+        product.required_documents, secured=not application.unsecured_requested
+    )
     return missing_documents(required, present)
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
+from loanfund.domain.documents import DocumentKind
 from loanfund.domain.errors import InvalidTransition, NotFound, RuleViolation
 from loanfund.domain.i18n import _
 from loanfund.domain.products import ProductStatus, ProductTerms, PurposeCategory, check_product
@@ -26,6 +27,7 @@ _FIELDS = (
     "annual_rate_pct",
     "overdue_rate_pct_of_rate",
     "schedule_options",
+    "required_documents",
 )
 
 
@@ -44,6 +46,9 @@ def product_terms(product: LoanProduct) -> ProductTerms:
         annual_rate_pct=product.annual_rate_pct,
         overdue_rate_pct_of_rate=product.overdue_rate_pct_of_rate,
         schedule_options=dict(product.schedule_options),
+        required_documents=None
+        if product.required_documents is None
+        else frozenset(DocumentKind(kind) for kind in product.required_documents),
     )
 
 
@@ -70,6 +75,11 @@ def _apply(product: LoanProduct, terms: ProductTerms) -> None:
     product.annual_rate_pct = terms.annual_rate_pct
     product.overdue_rate_pct_of_rate = terms.overdue_rate_pct_of_rate
     product.schedule_options = dict(terms.schedule_options)
+    product.required_documents = (
+        None
+        if terms.required_documents is None
+        else sorted(kind.value for kind in terms.required_documents)
+    )
 
 
 def create_product(session: Session, *, actor: Actor, terms: ProductTerms) -> LoanProduct:

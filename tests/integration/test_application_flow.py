@@ -337,3 +337,21 @@ def test_a_completed_appraisal_replays_to_the_same_figures_in_any_language(
     again = replay(appraisal)
     assert again.analysis.npv == replayed.analysis.npv
     assert all(line.startswith("¶") for line in again.explanation)
+
+
+def test_a_product_decides_which_documents_the_dossier_needs(session, world):
+    from loanfund.domain.documents import DocumentKind
+
+    light = create_product(
+        session,
+        actor=SYSTEM,
+        terms=replace(
+            EQUIPMENT, code="LIGHT-1", required_documents=frozenset({DocumentKind.BUSINESS_PLAN})
+        ),
+    )
+    application = draft_application(session, world["rep"], light, None)
+    # The business plan, and collateral papers because a workshop is offered as collateral.
+    assert service.missing_documents_of(application) == [
+        "Missing document: Business plan.",
+        "Missing document: Collateral papers.",
+    ]

@@ -98,6 +98,10 @@ def test_a_representative_applies_uploads_the_dossier_and_submits(client, factor
     client.post(f"/applications/{application.id}/submit", data={"csrf_token": token})
     session.expire_all()
     assert session.get(LoanApplication, application.id).status is ApplicationStatus.SUBMITTED
+    page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    timeline = re.search(r'data-testid="timeline".*?</ol>', page, re.S).group(0)
+    assert "Draft created" in timeline and "Submitted to the fund" in timeline
+    assert "Document added" not in timeline  # the applicant's steps, not every row
     # A second click acts once: the page says why, with a 409.
     again = client.post(f"/applications/{application.id}/submit", data={"csrf_token": token})
     assert again.status_code == 409

@@ -44,6 +44,7 @@ from loanfund.web.applications.forms import (
     MessageForm,
     WithdrawForm,
 )
+from loanfund.web.applications.labels import PUBLIC_ACTIONS, history_label
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
@@ -174,7 +175,10 @@ def detail(application_id: int) -> Any:
     findings = []
     if application.status in (ApplicationStatus.DRAFT, ApplicationStatus.INFO_REQUESTED) or staff:
         findings = service.eligibility(db.session, application, today=today)
-    history = queries.history_of(db.session, application.id) if staff else []
+    history = queries.history_of(db.session, application.id)
+    timeline = [event for event in history if event.action in PUBLIC_ACTIONS]
+    if not staff:
+        history = []
     return render_template(
         "applications/detail.html",
         application=application,
@@ -185,6 +189,8 @@ def detail(application_id: int) -> Any:
         appraisal=queries.appraisal_of(db.session, application.id) if staff else None,
         decisions=queries.decisions_of(db.session, application.id) if staff else [],
         history=history,
+        timeline=timeline,
+        history_label=history_label,
         due_on=queries.decision_due_on(application, fund.policy),
         today=today,
         status_label=status_label,

@@ -39,6 +39,7 @@ from loanfund.services import appraisals
 from loanfund.services.notifications import users_with_role
 from loanfund.web import emails
 from loanfund.web.applications.forms import ConfirmForm
+from loanfund.web.applications.labels import history_label
 from loanfund.web.applications.routes import bp
 from loanfund.web.applications.staff_forms import (
     AppraisalForm,
@@ -183,29 +184,6 @@ def amount_in_words(amount: Decimal) -> str:
     if currency == "VND":
         return _("%(words)s Vietnamese dong", words=words)
     return f"{words} {currency}"
-
-
-def history_label(action: str) -> str:
-    """An audit action of an application in words."""
-    return {
-        "application.create": _("Draft created"),
-        "application.update": _("Application changed"),
-        "application.submit": _("Submitted to the fund"),
-        "application.withdraw": _("Withdrawn by the cooperative"),
-        "application.answer": _("The applicant answered"),
-        "application.document_add": _("Document added"),
-        "application.document_remove": _("Document removed"),
-        "application.start_appraisal": _("Appraisal started"),
-        "application.assign": _("Officer assigned"),
-        "application.request_info": _("Information requested"),
-        "application.note": _("Internal note"),
-        "application.appraisal_save": _("Appraisal saved"),
-        "application.complete_appraisal": _("Appraisal completed"),
-        "application.first_approval": _("First approval (credit council)"),
-        "application.approve": _("Approved"),
-        "application.reject": _("Rejected"),
-        "application.return_to_appraisal": _("Returned to appraisal"),
-    }.get(action, action)
 
 
 def _approvals(

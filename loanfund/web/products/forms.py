@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from loanfund.domain.documents import DEFAULT_REQUIRED_KINDS, DocumentKind, document_kind_label
 from loanfund.domain.products import MAX_TERM_MONTHS, ProductTerms, PurposeCategory, purpose_label
 from loanfund.web.fields import (
     DecimalTextField,
@@ -25,6 +26,22 @@ def _purpose_choices() -> list[SelectChoice]:
     return [
         SelectChoice(purpose.value, LazyString(purpose_label, purpose))
         for purpose in PurposeCategory
+    ]
+
+
+#: Documents a product may require (collateral papers follow the collateral offered).
+_DOCUMENT_CHOICES = tuple(
+    kind
+    for kind in DocumentKind
+    if kind
+    not in (DocumentKind.COLLATERAL_PAPERS, DocumentKind.INFORMATION_REPLY, DocumentKind.OTHER)
+)
+
+
+def _document_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(kind.value, LazyString(document_kind_label, kind))
+        for kind in _DOCUMENT_CHOICES
     ]
 
 
@@ -76,6 +93,12 @@ class ProductForm(FlaskForm, ScheduleOptionFields):
         default=Decimal(150),
         description=_l("At most 150 %: overdue principal bears up to 1.5 times the rate."),
     )
+    required_documents = MultiCheckboxField(
+        _l("Documents every application needs"),
+        choices=_document_choices,
+        default=sorted(kind.value for kind in DEFAULT_REQUIRED_KINDS),
+        description=_l("Collateral papers are required whenever collateral is offered."),
+    )
     submit = SubmitField(_l("Save the product"))
 
     def terms(self) -> ProductTerms:
@@ -92,4 +115,7 @@ class ProductForm(FlaskForm, ScheduleOptionFields):
             annual_rate_pct=self.annual_rate_pct.data,
             overdue_rate_pct_of_rate=self.overdue_rate_pct_of_rate.data,
             schedule_options=self.schedule_options(),
+            required_documents=frozenset(
+                DocumentKind(value) for value in self.required_documents.data or ()
+            ),
         )

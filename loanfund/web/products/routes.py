@@ -8,12 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
+from loanfund.domain.documents import DEFAULT_REQUIRED_KINDS, document_kind_label
 from loanfund.domain.errors import LoanFundError, NotFound
 from loanfund.domain.products import ProductStatus, purpose_label
 from loanfund.domain.schedule_text import option_label, term_titles
 from loanfund.models import LoanProduct, db
 from loanfund.queries import products as queries
 from loanfund.services import products as services
+from loanfund.services.products import product_terms as product_terms_of
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.messages import flash_problems
 from loanfund.web.products.forms import ProductForm
@@ -52,6 +54,12 @@ def detail(product_id: int) -> Any:
         titles=term_titles(),
         option_label=option_label,
         status_label=services.status_label,
+        required_documents=sorted(
+            DEFAULT_REQUIRED_KINDS
+            if product.required_documents is None
+            else product.required_documents
+        ),
+        document_kind_label=document_kind_label,
     )
 
 
@@ -87,6 +95,10 @@ def edit(product_id: int) -> Any:
     form = ProductForm(obj=product if request.method == "GET" else None)
     if request.method == "GET":
         form.fill_schedule_options(product.schedule_options)
+        required = product_terms_of(product).required_documents
+        form.required_documents.data = sorted(
+            kind.value for kind in (DEFAULT_REQUIRED_KINDS if required is None else required)
+        )
     if form.validate_on_submit():
         saved = _save(form, product.id)
         if saved is not None:
