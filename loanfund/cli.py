@@ -419,7 +419,7 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
 
     from loanfund.config import currency_digits
     from loanfund.models import db
-    from loanfund.queries.applications import count_by_status
+    from loanfund.queries.applications import count_by_status, decision_times
     from loanfund.queries.ledger import fund_position
     from loanfund.queries.settings import fund_settings
     from loanfund.web.clock import fund_today
@@ -442,11 +442,20 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         "reserve": position.reserve,
         "available_to_lend": position.available_to_lend,
     }
+    times = decision_times(db.session, today=day, policy=policy)
     report = {
         "as_of": day.isoformat(),
         "currency": current_app.config["LOANFUND"]["FUND_CURRENCY"],
         "fund": {key: str(value) for key, value in money.items()},
         "applications": count_by_status(db.session),
+        "decisions": {
+            "decided": times.decided,
+            "average_working_days": None
+            if times.average_working_days is None
+            else str(times.average_working_days),
+            "longest_working_days": times.longest_working_days,
+            "late_now": times.late_open,
+        },
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
@@ -457,6 +466,10 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
     click.echo("Applications by status")
     for status, count in report["applications"].items():
         click.echo(f"  {status.replace('_', ' '):<20}{count:>24}")
+    click.echo("Decision times (working days from submission to decision)")
+    for key, value in report["decisions"].items():
+        shown = "-" if value is None else str(value)
+        click.echo(f"  {key.replace('_', ' '):<20}{shown:>24}")
 
 
 def register_commands(app: Flask) -> None:

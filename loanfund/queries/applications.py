@@ -230,3 +230,31 @@ def related_links(session: Session, cooperative_id: int) -> list[tuple[RelatedBo
         other = session.get(Cooperative, other_id)
         rows.append((link, other.name if other else "?"))
     return sorted(rows, key=lambda row: row[1])
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionTimes:
+    """How long the fund takes to decide: working days from submission to decision."""
+
+    decided: int
+    average_working_days: Decimal | None
+    longest_working_days: int | None
+    late_open: int
+
+
+def decision_times(session: Session, *, today: dt.date, policy: Policy) -> DecisionTimes:
+    from loanfund.domain.calendar import working_days_between
+
+    decided = session.execute(
+        select(LoanApplication.submitted_on, LoanApplication.decided_on).where(
+            LoanApplication.decided_on.is_not(None), LoanApplication.submitted_on.is_not(None)
+        )
+    ).all()
+    days = [working_days_between(submitted, decided_on) for submitted, decided_on in decided]
+    late = len(queue(session, name="overdue", user_id=None, today=today, policy=policy))
+    average = (
+        (Decimal(sum(days)) / len(days)).quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
+        if days
+        else None
+    )
+    return DecisionTimes(len(days), average, max(days) if days else None, late)

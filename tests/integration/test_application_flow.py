@@ -1,5 +1,6 @@
 """An application from draft to decision through the services: rules, four-eyes, audit."""
 
+import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
@@ -355,3 +356,42 @@ def test_a_product_decides_which_documents_the_dossier_needs(session, world):
         "Missing document: Business plan.",
         "Missing document: Collateral papers.",
     ]
+
+
+def test_decision_times_count_working_days_from_submission(session, world):
+    from loanfund.queries.applications import decision_times
+
+    # Submitted Friday 20 Nov 2026 … decided Monday 23 Nov (TODAY): one working day.
+    application = draft_application(session, world["rep"], world["product"], world["store"])
+    service.submit_application(
+        session, actor=world["rep"], application_id=application.id, today=TODAY - dt.timedelta(3)
+    )
+    officer = world["officer"]
+    service.start_appraisal(session, actor=officer, application_id=application.id)
+    save_appraisal(
+        session,
+        actor=officer,
+        application_id=application.id,
+        data=AppraisalInput(
+            findings={area: (FindingResult.PASS, "") for area in AppraisalArea},
+            credit_check_on=TODAY,
+            credit_check_reference="CIC-1",
+            credit_check_result="clean",
+            recommendation="approve",
+        ),
+        today=TODAY,
+    )
+    complete_appraisal(session, actor=officer, application_id=application.id, today=TODAY)
+    decide_application(
+        session,
+        actor=world["approver"],
+        application_id=application.id,
+        verdict="approve",
+        today=TODAY,
+    )
+    times = decision_times(session, today=TODAY, policy=service.fund_policy(session))
+    assert (times.decided, times.average_working_days, times.longest_working_days) == (
+        1,
+        Decimal("1.0"),
+        1,
+    )

@@ -36,6 +36,12 @@ def test_the_position_report_as_json(tmp_path):
     assert report["fund"]["capital"] == "25000000000"
     assert report["fund"]["available_to_lend"] == "25000000000"
     assert report["applications"]["draft"] == 0 and len(report["applications"]) == 8
+    assert report["decisions"] == {
+        "decided": 0,
+        "average_working_days": None,
+        "longest_working_days": None,
+        "late_now": 0,
+    }
     with app.app_context():
         db.engine.dispose()
 
