@@ -41,6 +41,9 @@ class Permission(enum.StrEnum):
     LIST_APPLICATIONS = "list_applications"  # the staff queues
     APPRAISE = "appraise"
     DECIDE_APPLICATION = "decide_application"
+    VIEW_LOAN = "view_loan"  # object-level: own cooperative for applicants
+    MANAGE_LOANS = "manage_loans"  # contracts, tranche requests, posting payments
+    APPROVE_DISBURSEMENT = "approve_disbursement"
 
 
 _P = Permission
@@ -54,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_PRODUCTS,
             _P.APPLY,
             _P.VIEW_APPLICATION,
+            _P.VIEW_LOAN,
         }
     ),
     Role.OFFICER: frozenset(
@@ -69,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
             _P.APPRAISE,
+            _P.VIEW_LOAN,
+            _P.MANAGE_LOANS,
         }
     ),
     Role.APPROVER: frozenset(
@@ -80,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
             _P.DECIDE_APPLICATION,
+            _P.VIEW_LOAN,
+            _P.APPROVE_DISBURSEMENT,
         }
     ),
     Role.INSPECTOR: frozenset(
@@ -106,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_PRODUCTS,
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
+            _P.VIEW_LOAN,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -119,6 +128,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_PRODUCTS,
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
+            _P.VIEW_LOAN,
         }
     ),
 }

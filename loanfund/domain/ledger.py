@@ -72,9 +72,17 @@ ACCOUNT_KINDS: dict[Account, AccountKind] = {
 
 
 class EntryKind(enum.StrEnum):
-    """Why an entry was made; later issues add disbursements, repayments, provisions…"""
+    """Why an entry was made (the database accepts exactly these)."""
 
     CAPITAL_CONTRIBUTION = "capital_contribution"
+    CAPITAL_WITHDRAWAL = "capital_withdrawal"
+    DISBURSEMENT = "disbursement"
+    REPAYMENT = "repayment"
+    PENALTY = "penalty"
+    INTEREST_ACCRUAL = "interest_accrual"
+    PROVISION = "provision"
+    WRITE_OFF = "write_off"
+    REVERSAL = "reversal"
 
 
 def account_label(account: Account) -> str:
@@ -95,6 +103,14 @@ def account_label(account: Account) -> str:
 def entry_kind_label(kind: EntryKind) -> str:
     return {
         EntryKind.CAPITAL_CONTRIBUTION: _("Capital contribution"),
+        EntryKind.CAPITAL_WITHDRAWAL: _("Capital withdrawal"),
+        EntryKind.DISBURSEMENT: _("Disbursement"),
+        EntryKind.REPAYMENT: _("Repayment"),
+        EntryKind.PENALTY: _("Penalty interest"),
+        EntryKind.INTEREST_ACCRUAL: _("Interest accrual"),
+        EntryKind.PROVISION: _("Provision"),
+        EntryKind.WRITE_OFF: _("Write-off"),
+        EntryKind.REVERSAL: _("Reversal"),
     }[kind]
 
 

@@ -17,6 +17,7 @@ from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.ledger import JournalEntry, JournalLine
+from loanfund.models.loan import Loan, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.product import LoanProduct
 from loanfund.models.setting import Setting
@@ -36,6 +37,7 @@ __all__ = [
     "Guarantor",
     "JournalEntry",
     "JournalLine",
+    "Loan",
     "LoanApplication",
     "LoanProduct",
     "Notification",
@@ -43,7 +45,9 @@ __all__ = [
     "OutboxStatus",
     "RelatedBorrowers",
     "Role",
+    "ScheduleVersion",
     "Setting",
+    "Tranche",
     "User",
     "db",
     "roles_users",

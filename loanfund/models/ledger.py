@@ -33,6 +33,8 @@ class JournalEntry(Base):
     reference: Mapped[str] = mapped_column(String(120), default="")
     #: The cooperative concerned, if any (disbursements, repayments).
     cooperative_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    #: The loan concerned, if any (disbursements, repayments).
+    loan_id: Mapped[Optional[int]] = mapped_column(ForeignKey("loan.id"), index=True)
     #: The entry this one reverses, if it is a correction.
     reverses_id: Mapped[Optional[int]] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
     posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -85,25 +85,17 @@ def _sum_approved():  # type: ignore[no-untyped-def]
 def exposure(
     session: Session, cooperative_ids: set[int], *, exclude_application_id: int | None = None
 ) -> Decimal:
-    """What these cooperatives owe the fund or have been promised: approved amounts not yet
-    made into loans. (The loans issue adds their outstanding principal.)"""
-    if not cooperative_ids:
-        return Decimal(0)
-    query = select(_sum_approved()).where(
-        LoanApplication.cooperative_id.in_(cooperative_ids),
-        LoanApplication.status == ApplicationStatus.APPROVED,
-    )
-    if exclude_application_id is not None:
-        query = query.where(LoanApplication.id != exclude_application_id)
-    return session.scalar(query) or Decimal(0)
+    """What these cooperatives owe or have been promised (see ``queries.loans.exposure``)."""
+    from loanfund.queries.loans import exposure as loans_exposure
+
+    return loans_exposure(session, cooperative_ids, exclude_application_id=exclude_application_id)
 
 
 def commitments(session: Session) -> Decimal:
     """Approved but not yet disbursed, over all borrowers (DESIGN §4's commitments)."""
-    total = session.scalar(
-        select(_sum_approved()).where(LoanApplication.status == ApplicationStatus.APPROVED)
-    )
-    return total or Decimal(0)
+    from loanfund.queries.loans import commitments as loans_commitments
+
+    return loans_commitments(session)
 
 
 def decision_due_on(application: LoanApplication, policy: Policy) -> dt.date | None:

@@ -36,17 +36,22 @@ def account_balances(session: Session, *, as_of: dt.date | None = None) -> dict[
 def fund_position(session: Session, *, as_of: dt.date, reserve: Decimal) -> FundPosition:
     """The fund's capital, cash and what it can lend today (DESIGN §4).
 
-    Commitments are the approved applications not yet disbursed. Loans do not exist yet, so
-    cumulative disbursements are zero; the loans issue fills them from disbursement entries.
+    Commitments are approved amounts not yet disbursed; cumulative disbursements are every debit
+    ever made to loans receivable (capital turnover = that ÷ capital).
     """
-    from loanfund.queries.applications import commitments
+    from loanfund.queries.loans import commitments
 
+    disbursed = select(func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())).where(
+        JournalLine.account == Account.LOANS_RECEIVABLE
+    )
+    if as_of is not None:
+        disbursed = disbursed.join(JournalEntry).where(JournalEntry.value_date <= as_of)
     return position_from_balances(
         account_balances(session, as_of=as_of),
         as_of=as_of,
         commitments=commitments(session),
         reserve=reserve,
-        cumulative_disbursed=Decimal(0),
+        cumulative_disbursed=session.scalar(disbursed) or Decimal(0),
     )
 
 

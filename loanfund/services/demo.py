@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loanfund.domain.access import SYSTEM
+from loanfund.domain.access import SYSTEM, Actor
 from loanfund.domain.applications import (
     ApplicationDraft,
     CashFlowLine,
@@ -43,6 +43,13 @@ from loanfund.services.appraisals import (
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
 from loanfund.services.file_store import FileStore
 from loanfund.services.ledger import record_capital_contribution
+from loanfund.services.loans import (
+    approve_tranche,
+    make_loan,
+    pay_tranche,
+    request_tranche,
+    sign_contract,
+)
 from loanfund.services.products import create_product
 
 
@@ -321,6 +328,7 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 today=today,
                 conditions="Giải ngân theo tiến độ nghiệm thu máy móc.",
             )
+            _demo_loan(session, application.id, officer=officer, approver=approver, today=today)
         elif target == "rejected":
             decide_application(
                 session,
@@ -331,3 +339,24 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 reason="Dòng tiền dự án gần như bằng chi phí: không đủ khả năng trả nợ.",
             )
     return len(demo_data.APPLICATIONS)
+
+
+def _demo_loan(
+    session: Session, application_id: int, *, officer: Actor, approver: Actor, today: dt.date
+) -> None:
+    """The approved demo application becomes a signed loan with its first tranche paid."""
+    loan = make_loan(session, actor=officer, application_id=application_id, today=today)
+    sign_contract(session, actor=officer, loan_id=loan.id, signed_on=today, today=today)
+    tranche = request_tranche(
+        session,
+        actor=officer,
+        loan_id=loan.id,
+        amount=Decimal(200_000_000),
+        value_date=today,
+        payee="Công ty TNHH Cơ khí Thực phẩm Miền Trung (máy rang, máy sấy)",
+        account="4010 2010 55678 — Agribank Thừa Thiên Huế",
+        reference="UNC 0001",
+        idempotency_key=f"demo-loan-{loan.id}-1",
+    )
+    approve_tranche(session, actor=approver, tranche_id=tranche.id)
+    pay_tranche(session, actor=officer, tranche_id=tranche.id, today=today)

@@ -31,6 +31,7 @@ def post_entry(
     description: str,
     reference: str = "",
     cooperative_id: int | None = None,
+    loan_id: int | None = None,
 ) -> JournalEntry:
     """Add one balanced entry to the caller's transaction (the caller commits).
 
@@ -47,6 +48,7 @@ def post_entry(
         description=description,
         reference=reference,
         cooperative_id=cooperative_id,
+        loan_id=loan_id,
         posted_by_id=actor.user_id,
         posted_by_label=actor.label,
     )

@@ -24,55 +24,12 @@ from loanfund.services.appraisals import (
 )
 from loanfund.services.products import create_product
 from loanfund.services.settings import update_fund_settings
-from tests.application_data import draft_application, fund_with_product, store_at
+from tests.application_data import draft_application
 from tests.conftest import TODAY
+from tests.integration.conftest import appraised, submitted
 from tests.unit.test_products import EQUIPMENT
 
 D = Decimal
-
-
-@pytest.fixture
-def world(session, factory, tmp_path):
-    product = fund_with_product(session)
-    cooperative = factory.cooperative()
-    people = {
-        "rep": actor_for(factory.user(Role.APPLICANT, cooperative=cooperative)),
-        "officer": actor_for(factory.user(Role.OFFICER)),
-        "approver": actor_for(factory.user(Role.APPROVER)),
-        "approver2": actor_for(factory.user(Role.APPROVER)),
-    }
-    return {"product": product, "cooperative": cooperative, "store": store_at(tmp_path), **people}
-
-
-def _submitted(session, world, **changes):
-    application = draft_application(
-        session, world["rep"], world["product"], world["store"], **changes
-    )
-    service.submit_application(
-        session, actor=world["rep"], application_id=application.id, today=TODAY
-    )
-    return application
-
-
-def _appraised(session, world, recommendation="approve", **changes):
-    application = _submitted(session, world, **changes)
-    officer = world["officer"]
-    service.start_appraisal(session, actor=officer, application_id=application.id)
-    save_appraisal(
-        session,
-        actor=officer,
-        application_id=application.id,
-        data=AppraisalInput(
-            findings={area: (FindingResult.PASS, "checked") for area in AppraisalArea},
-            credit_check_on=TODAY,
-            credit_check_reference="CIC-2026-118",
-            credit_check_result="clean",
-            recommendation=recommendation,
-        ),
-        today=TODAY,
-    )
-    complete_appraisal(session, actor=officer, application_id=application.id, today=TODAY)
-    return application
 
 
 def test_submission_reports_every_missing_thing_at_once_and_changes_nothing(session, world):
@@ -98,7 +55,7 @@ def test_submission_reports_every_missing_thing_at_once_and_changes_nothing(sess
 
 
 def test_a_complete_application_is_submitted_audited_and_officers_are_told(session, world):
-    application = _submitted(session, world)
+    application = submitted(session, world)
     assert application.status is ApplicationStatus.SUBMITTED
     assert application.submitted_on == application.complete_on == TODAY
     notices = session.scalars(select(Notification)).all()
@@ -111,7 +68,7 @@ def test_a_complete_application_is_submitted_audited_and_officers_are_told(sessi
 
 
 def test_information_requested_stops_the_clock_and_the_answer_restarts_it(session, world):
-    application = _submitted(session, world)
+    application = submitted(session, world)
     service.start_appraisal(session, actor=world["officer"], application_id=application.id)
     service.request_information(
         session,
@@ -133,7 +90,7 @@ def test_information_requested_stops_the_clock_and_the_answer_restarts_it(sessio
 
 
 def test_the_appraisal_cannot_be_completed_half_done(session, world):
-    application = _submitted(session, world)
+    application = submitted(session, world)
     service.start_appraisal(session, actor=world["officer"], application_id=application.id)
     with pytest.raises(RuleViolation) as caught:
         complete_appraisal(
@@ -144,7 +101,7 @@ def test_the_appraisal_cannot_be_completed_half_done(session, world):
 
 
 def test_the_appraisal_freezes_its_figures_for_the_approver(session, world):
-    application = _appraised(session, world)
+    application = appraised(session, world)
     assert application.status is ApplicationStatus.APPRAISED
     assert application.appraiser_id == world["officer"].user_id
     appraisal = appraisal_of(session, application.id)
@@ -157,7 +114,7 @@ def test_the_appraisal_freezes_its_figures_for_the_approver(session, world):
 def test_the_appraiser_cannot_approve_even_when_also_an_approver(session, world, factory):
     both = actor_for(factory.user(Role.OFFICER, Role.APPROVER))
     world["officer"] = both
-    application = _appraised(session, world)
+    application = appraised(session, world)
     with pytest.raises(NotPermitted, match="four-eyes"):
         decide_application(
             session, actor=both, application_id=application.id, verdict="approve", today=TODAY
@@ -166,7 +123,7 @@ def test_the_appraiser_cannot_approve_even_when_also_an_approver(session, world,
 
 
 def test_one_approver_approves_below_the_credit_council_amount(session, world):
-    application = _appraised(session, world)
+    application = appraised(session, world)
     decide_application(
         session,
         actor=world["approver"],
@@ -189,7 +146,7 @@ def test_above_the_council_amount_two_different_approvers_must_approve(session, 
         policy_values={"credit_council_amount": "200000000"},
         currency_digits=0,
     )
-    application = _appraised(session, world)  # 300 m > 200 m
+    application = appraised(session, world)  # 300 m > 200 m
     decide_application(
         session,
         actor=world["approver"],
@@ -217,7 +174,7 @@ def test_above_the_council_amount_two_different_approvers_must_approve(session, 
 
 
 def test_a_rejection_needs_a_reason_and_closes_the_application(session, world):
-    application = _appraised(session, world, recommendation="reject")
+    application = appraised(session, world, recommendation="reject")
     with pytest.raises(RuleViolation, match="reason"):
         decide_application(
             session,
@@ -250,10 +207,10 @@ def test_approval_rechecks_the_single_borrower_limit_with_fresh_figures(session,
         session, actor=SYSTEM, terms=replace(EQUIPMENT, code="BIG-1", max_amount=D(5 * 10**9))
     )
     world["product"] = big
-    first = _appraised(
+    first = appraised(
         session, world, amount=D(10**9), project_cost=D(2 * 10**9), own_equity=D(10**9)
     )
-    second = _appraised(
+    second = appraised(
         session, world, amount=D(3 * 10**9), project_cost=D(6 * 10**9), own_equity=D(3 * 10**9)
     )
     for approver in ("approver", "approver2"):
@@ -290,7 +247,7 @@ def test_related_borrowers_count_together_once_an_officer_links_them(session, wo
         currency_digits=0,
     )
     sister_world = {**world, "rep": sister_rep, "product": big}
-    sisters = _appraised(
+    sisters = appraised(
         session,
         sister_world,
         amount=D(6 * 10**9),
@@ -325,7 +282,7 @@ def test_a_completed_appraisal_replays_to_the_same_figures_in_any_language(
     from loanfund.domain import i18n
     from loanfund.services.appraisals import replay
 
-    application = _appraised(session, world)
+    application = appraised(session, world)
     appraisal = appraisal_of(session, application.id)
     replayed = replay(appraisal)
     assert str(replayed.analysis.npv) == appraisal.analysis["npv"]

@@ -35,3 +35,21 @@ def test_demo_documents_are_well_formed_pdfs():
     start = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n", 1)[0])
     assert pdf[start:].startswith(b"xref")  # the cross-reference table is where it says
     assert b"Quang Phu" in pdf
+
+
+def test_the_demo_books_reconcile_with_its_loans(session, tmp_path):
+    from loanfund.domain.ledger import Account
+    from loanfund.queries.ledger import account_balances
+    from loanfund.queries.loans import principal_by_loan
+
+    load_demo_fund(
+        session, hash_password=lambda password: "x", today=TODAY, store=FileStore(tmp_path)
+    )
+    balances = account_balances(session)
+    # Σ each loan's principal outstanding == the loans-receivable account, to the đồng; and
+    # cash + loans == capital (no income or expense yet).
+    assert sum(principal_by_loan(session).values()) == balances[Account.LOANS_RECEIVABLE] > 0
+    assert (
+        balances[Account.CASH] + balances[Account.LOANS_RECEIVABLE]
+        == balances[Account.FUND_CAPITAL]
+    )

@@ -33,6 +33,7 @@ from loanfund.domain.errors import LoanFundError, RuleViolation
 from loanfund.domain.products import purpose_label
 from loanfund.models import LoanProduct, db
 from loanfund.queries import applications as queries
+from loanfund.queries.loans import loan_of_application
 from loanfund.queries.products import list_products
 from loanfund.services import applications as service
 from loanfund.services.file_store import FileStore
@@ -190,6 +191,7 @@ def detail(application_id: int) -> Any:
         decisions=queries.decisions_of(db.session, application.id) if staff else [],
         history=history,
         timeline=timeline,
+        loan=loan_of_application(db.session, application.id),
         history_label=history_label,
         due_on=queries.decision_due_on(application, fund.policy),
         today=today,

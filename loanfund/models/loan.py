@@ -1,0 +1,110 @@
+"""Loans, their disbursement tranches and their schedule versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Optional
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from loanfund.domain.loans import LoanStatus, TrancheStatus
+from loanfund.models.base import Base
+from loanfund.models.enums import enum_column_type
+from loanfund.models.types import Money, RatePct, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from loanfund.models.application import LoanApplication
+    from loanfund.models.cooperative import Cooperative
+    from loanfund.models.product import LoanProduct
+
+
+class Loan(Base):
+    """A loan made from an approved application, on the terms approved. Its money is in the
+    journal (``journal_entry.loan_id``); its status changes only through ``services.loans``."""
+
+    __tablename__ = "loan"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: One loan per application.
+    application_id: Mapped[int] = mapped_column(ForeignKey("loan_application.id"), unique=True)
+    cooperative_id: Mapped[int] = mapped_column(ForeignKey("cooperative.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("loan_product.id"))
+    contract_no: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[LoanStatus] = mapped_column(
+        enum_column_type(LoanStatus, "loan_status"), default=LoanStatus.APPROVED, index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(Money)
+    term_months: Mapped[int] = mapped_column()
+    annual_rate_pct: Mapped[Decimal] = mapped_column(RatePct)
+    overdue_rate_pct_of_rate: Mapped[Decimal] = mapped_column(RatePct)
+    schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    signed_on: Mapped[Optional[dt.date]] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+
+    application: Mapped[LoanApplication] = relationship()
+    cooperative: Mapped[Cooperative] = relationship()
+    product: Mapped[LoanProduct] = relationship()
+    tranches: Mapped[list[Tranche]] = relationship(order_by="Tranche.id", back_populates="loan")
+    schedules: Mapped[list[ScheduleVersion]] = relationship(
+        order_by="ScheduleVersion.version", back_populates="loan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Loan {self.contract_no} {self.status.value}>"
+
+
+class Tranche(Base):
+    """One disbursement: requested by an officer, approved by another person, then paid."""
+
+    __tablename__ = "tranche"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    status: Mapped[TrancheStatus] = mapped_column(
+        enum_column_type(TrancheStatus, "tranche_status"), default=TrancheStatus.REQUESTED
+    )
+    amount: Mapped[Decimal] = mapped_column(Money)
+    value_date: Mapped[dt.date] = mapped_column()
+    payee: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str] = mapped_column(String(60))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    #: The request form's one-time key: a replayed or double-clicked request makes one tranche.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    paid_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    #: The journal entry that paid it (unique: a tranche is paid once).
+    journal_entry_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("journal_entry.id"), unique=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    loan: Mapped[Loan] = relationship(back_populates="tranches")
+
+
+class ScheduleVersion(Base):
+    """The loan's repayment schedule as the engine built it; a new version for each later
+    tranche (and, later, each restructuring). Earlier versions are kept."""
+
+    __tablename__ = "schedule_version"
+    __table_args__ = (UniqueConstraint("loan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    version: Mapped[int] = mapped_column()
+    #: Why this version exists: ``first_tranche``, ``tranche``…
+    reason: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.date] = mapped_column()
+    #: The engine's terms, in its JSON form, and the schedule it built (``to_json_dict``).
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    installments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    loan: Mapped[Loan] = relationship(back_populates="schedules")

@@ -1,0 +1,147 @@
+"""Reading loans: their money from the journal, tranches, schedules, exposure, commitments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loanfund.domain.applications import ApplicationStatus
+from loanfund.domain.ledger import Account
+from loanfund.domain.loans import LoanStatus, TrancheStatus
+from loanfund.models import JournalEntry, JournalLine, LoanApplication, Tranche
+from loanfund.models import Loan as LoanModel
+from loanfund.models.types import Money
+
+#: Loans whose approved amount still counts against the fund (until closed or written off).
+OPEN_LOANS = (LoanStatus.APPROVED, LoanStatus.CONTRACTED, LoanStatus.ACTIVE, LoanStatus.RECALLED)
+
+
+def _zero_sum(column):  # type: ignore[no-untyped-def]
+    return func.coalesce(func.sum(column), 0, type_=Money())
+
+
+def principal_by_loan(session: Session, loan_ids: list[int] | None = None) -> dict[int, Decimal]:
+    """Each loan's principal outstanding: its loans-receivable debits less credits."""
+    query = (
+        select(JournalEntry.loan_id, _zero_sum(JournalLine.debit), _zero_sum(JournalLine.credit))
+        .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+        .where(JournalLine.account == Account.LOANS_RECEIVABLE, JournalEntry.loan_id.is_not(None))
+        .group_by(JournalEntry.loan_id)
+    )
+    if loan_ids is not None:
+        query = query.where(JournalEntry.loan_id.in_(loan_ids))
+    return {loan_id: debit - credit for loan_id, debit, credit in session.execute(query)}
+
+
+def paid_by_loan(session: Session, loan_ids: list[int] | None = None) -> dict[int, Decimal]:
+    """What each loan has had disbursed (its paid tranches)."""
+    query = (
+        select(Tranche.loan_id, _zero_sum(Tranche.amount))
+        .where(Tranche.status == TrancheStatus.PAID)
+        .group_by(Tranche.loan_id)
+    )
+    if loan_ids is not None:
+        query = query.where(Tranche.loan_id.in_(loan_ids))
+    return dict(session.execute(query).all())
+
+
+@dataclass(frozen=True, slots=True)
+class LoanMoney:
+    disbursed: Decimal
+    outstanding: Decimal
+    undisbursed: Decimal
+
+
+def loan_money(session: Session, loan: LoanModel) -> LoanMoney:
+    disbursed = paid_by_loan(session, [loan.id]).get(loan.id, Decimal(0))
+    outstanding = principal_by_loan(session, [loan.id]).get(loan.id, Decimal(0))
+    undisbursed = loan.amount - disbursed if loan.status in OPEN_LOANS else Decimal(0)
+    return LoanMoney(disbursed, outstanding, undisbursed)
+
+
+def _approved_without_loan(session: Session, cooperative_ids: set[int] | None) -> Decimal:
+    query = select(_zero_sum(LoanApplication.approved_amount)).where(
+        LoanApplication.status == ApplicationStatus.APPROVED,
+        ~select(LoanModel.id).where(LoanModel.application_id == LoanApplication.id).exists(),
+    )
+    if cooperative_ids is not None:
+        query = query.where(LoanApplication.cooperative_id.in_(cooperative_ids))
+    return session.scalar(query) or Decimal(0)
+
+
+def _open_loans(session: Session, cooperative_ids: set[int] | None) -> list[LoanModel]:
+    query = select(LoanModel).where(LoanModel.status.in_(OPEN_LOANS))
+    if cooperative_ids is not None:
+        query = query.where(LoanModel.cooperative_id.in_(cooperative_ids))
+    return list(session.scalars(query))
+
+
+def exposure(
+    session: Session,
+    cooperative_ids: set[int],
+    *,
+    exclude_application_id: int | None = None,
+    exclude_loan_id: int | None = None,
+) -> Decimal:
+    """What these cooperatives owe the fund or have been promised: principal outstanding,
+    approved amounts not yet disbursed, and approved applications not yet made into loans."""
+    if not cooperative_ids:
+        return Decimal(0)
+    total = Decimal(0)
+    query = select(_zero_sum(LoanApplication.approved_amount)).where(
+        LoanApplication.status == ApplicationStatus.APPROVED,
+        LoanApplication.cooperative_id.in_(cooperative_ids),
+        ~select(LoanModel.id).where(LoanModel.application_id == LoanApplication.id).exists(),
+    )
+    if exclude_application_id is not None:
+        query = query.where(LoanApplication.id != exclude_application_id)
+    total += session.scalar(query) or Decimal(0)
+    loans = [
+        loan
+        for loan in _open_loans(session, cooperative_ids)
+        if loan.id != exclude_loan_id and loan.application_id != exclude_application_id
+    ]
+    ids = [loan.id for loan in loans]
+    principal, paid = principal_by_loan(session, ids), paid_by_loan(session, ids)
+    for loan in loans:
+        total += principal.get(loan.id, Decimal(0)) + loan.amount - paid.get(loan.id, Decimal(0))
+    return total
+
+
+def commitments(session: Session, *, exclude_loan_id: int | None = None) -> Decimal:
+    """Approved but not yet disbursed, over all borrowers (DESIGN §4)."""
+    loans = [loan for loan in _open_loans(session, None) if loan.id != exclude_loan_id]
+    paid = paid_by_loan(session, [loan.id for loan in loans])
+    undisbursed = sum((loan.amount - paid.get(loan.id, Decimal(0)) for loan in loans), Decimal(0))
+    return undisbursed + _approved_without_loan(session, None)
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    counts = dict(
+        session.execute(select(LoanModel.status, func.count()).group_by(LoanModel.status)).all()
+    )
+    return {status.value: counts.get(status, 0) for status in LoanStatus}
+
+
+def list_loans(session: Session, *, cooperative_id: int | None = None) -> list[LoanModel]:
+    query = select(LoanModel).order_by(LoanModel.id.desc())
+    if cooperative_id is not None:
+        query = query.where(LoanModel.cooperative_id == cooperative_id)
+    return list(session.scalars(query))
+
+
+def loan_of_application(session: Session, application_id: int) -> LoanModel | None:
+    return session.scalar(select(LoanModel).where(LoanModel.application_id == application_id))
+
+
+def entries_of(session: Session, loan_id: int) -> list[JournalEntry]:
+    return list(
+        session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.loan_id == loan_id)
+            .order_by(JournalEntry.value_date, JournalEntry.id)
+        )
+    )

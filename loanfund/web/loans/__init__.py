@@ -1,0 +1,1 @@
+"""Loans: contract, tranches, schedule and money."""

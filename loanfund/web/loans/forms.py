@@ -1,0 +1,62 @@
+"""Forms of the loans area."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from loanfund.web.fields import MoneyField, no_control_characters, strip_filter
+
+_text = {"filters": [strip_filter]}
+
+
+class SignForm(FlaskForm):
+    signed_on = DateField(
+        _l("Signed on"), validators=[InputRequired(_l("Enter the day the contract was signed."))]
+    )
+    sign = SubmitField(_l("Record the signing"))
+
+
+class TrancheRequestForm(FlaskForm):
+    #: A one-time key written into the form when it is shown: sent twice, it makes one tranche.
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    amount = MoneyField(
+        _l("Amount"), validators=[InputRequired(_l("Enter the amount."))], minimum=Decimal(1)
+    )
+    value_date = DateField(
+        _l("Value date"), validators=[InputRequired(_l("Enter the day the money leaves."))]
+    )
+    payee = StringField(
+        _l("Payee"),
+        validators=[DataRequired(_l("Give the payee.")), Length(max=200), no_control_characters],
+        **_text,
+    )
+    account = StringField(
+        _l("Bank account"),
+        validators=[
+            DataRequired(_l("Give the payee's bank account.")),
+            Length(max=60),
+            no_control_characters,
+        ],
+        **_text,
+    )
+    reference = StringField(
+        _l("Reference (payment order)"),
+        validators=[Length(max=120), no_control_characters],
+        **_text,
+    )
+    request = SubmitField(_l("Request the tranche"))
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is it cancelled?"),
+        validators=[DataRequired(_l("Say why.")), Length(max=1000), no_control_characters],
+        render_kw={"rows": 2},
+        **_text,
+    )
+    cancel = SubmitField(_l("Cancel the tranche"))

@@ -1,0 +1,218 @@
+"""Loans: the contract, its signing, tranches (request, approve, pay), schedule and money."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from loanfund.domain.access import Permission
+from loanfund.domain.errors import LoanFundError
+from loanfund.domain.ledger import account_label, entry_kind_label
+from loanfund.domain.loans import LoanStatus, TrancheStatus, loan_status_label, tranche_status_label
+from loanfund.domain.policy import choice_label
+from loanfund.domain.products import purpose_label
+from loanfund.models import Tranche, User, db
+from loanfund.queries import loans as queries
+from loanfund.services import loans as service
+from loanfund.services.applications import load_application
+from loanfund.web.applications.staff_routes import amount_in_words, schedule_words
+from loanfund.web.authz import current_actor, permission_required
+from loanfund.web.clock import fund_today
+from loanfund.web.fund import current_fund
+from loanfund.web.loans.forms import CancelForm, SignForm, TrancheRequestForm
+from loanfund.web.messages import show_refusal
+
+bp = Blueprint("loans", __name__, url_prefix="/loans")
+
+
+def _detail(loan_id: int) -> Any:
+    return redirect(url_for("loans.detail", loan_id=loan_id))
+
+
+@bp.get("/")
+@permission_required(Permission.VIEW_LOAN)
+def index() -> Any:
+    actor = current_actor()
+    loans = queries.list_loans(
+        db.session, cooperative_id=None if actor.is_staff else actor.cooperative_id
+    )
+    money = {loan.id: queries.loan_money(db.session, loan) for loan in loans}
+    return render_template(
+        "loans/list.html", loans=loans, money=money, loan_status_label=loan_status_label
+    )
+
+
+@bp.post("/from-application/<int:application_id>")
+@permission_required(Permission.VIEW_APPLICATION)
+def make(application_id: int) -> Any:
+    """Prepare the loan and its contract from an approved application (officers; another
+    cooperative's representative gets 404, like every URL of its applications)."""
+    load_application(db.session, current_actor(), application_id, Permission.VIEW_APPLICATION)
+    try:
+        loan = service.make_loan(
+            db.session, actor=current_actor(), application_id=application_id, today=fund_today()
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+        return redirect(url_for("applications.detail", application_id=application_id))
+    flash(
+        _("Loan %(number)s prepared. Print the contract for signing.", number=loan.contract_no),
+        "success",
+    )
+    return _detail(loan.id)
+
+
+@bp.get("/<int:loan_id>")
+@permission_required(Permission.VIEW_LOAN)
+def detail(loan_id: int) -> Any:
+    actor = current_actor()
+    loan = service.load_loan(db.session, actor, loan_id, Permission.VIEW_LOAN)
+    sign_form = SignForm(formdata=None)
+    sign_form.signed_on.data = fund_today()
+    tranche_form = TrancheRequestForm(formdata=None)
+    tranche_form.idempotency_key.data = secrets.token_urlsafe(24)
+    tranche_form.value_date.data = fund_today()
+    tranche_form.payee.data = loan.cooperative.name
+    versions = sorted(loan.schedules, key=lambda version: version.version)
+    user_ids = {t.requested_by_id for t in loan.tranches} | {
+        t.approved_by_id for t in loan.tranches if t.approved_by_id
+    }
+    names = {
+        user.id: user.full_name
+        for user in db.session.query(User).filter(User.id.in_(user_ids or {0}))
+    }
+    return render_template(
+        "loans/detail.html",
+        loan=loan,
+        money=queries.loan_money(db.session, loan),
+        entries=queries.entries_of(db.session, loan.id) if actor.is_staff else [],
+        versions=versions,
+        current=versions[-1] if versions else None,
+        sign_form=sign_form,
+        tranche_form=tranche_form,
+        cancel_form=CancelForm(formdata=None),
+        names=names,
+        Status=LoanStatus,
+        TrancheStatus=TrancheStatus,
+        loan_status_label=loan_status_label,
+        tranche_status_label=tranche_status_label,
+        entry_kind_label=entry_kind_label,
+        account_label=account_label,
+        purpose_label=purpose_label,
+    )
+
+
+@bp.post("/<int:loan_id>/sign")
+@permission_required(Permission.MANAGE_LOANS)
+def sign(loan_id: int) -> Any:
+    service.load_loan(db.session, current_actor(), loan_id, Permission.MANAGE_LOANS)
+    form = SignForm()
+    if form.validate_on_submit():
+        try:
+            service.sign_contract(
+                db.session,
+                actor=current_actor(),
+                loan_id=loan_id,
+                signed_on=form.signed_on.data,
+                today=fund_today(),
+            )
+        except LoanFundError as error:
+            show_refusal(error)
+        else:
+            flash(_("The contract is signed; tranches can now be requested."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return _detail(loan_id)
+
+
+@bp.post("/<int:loan_id>/tranches")
+@permission_required(Permission.MANAGE_LOANS)
+def request_tranche(loan_id: int) -> Any:
+    service.load_loan(db.session, current_actor(), loan_id, Permission.MANAGE_LOANS)
+    form = TrancheRequestForm()
+    if form.validate_on_submit():
+        try:
+            tranche = service.request_tranche(
+                db.session,
+                actor=current_actor(),
+                loan_id=loan_id,
+                amount=form.amount.data,
+                value_date=form.value_date.data,
+                payee=form.payee.data,
+                account=form.account.data,
+                reference=form.reference.data or "",
+                idempotency_key=form.idempotency_key.data,
+            )
+        except LoanFundError as error:
+            show_refusal(error)
+        else:
+            flash(
+                _(
+                    "Tranche of %(amount)s requested; an approver must approve it.",
+                    amount=str(tranche.amount),
+                ),
+                "success",
+            )
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return _detail(loan_id)
+
+
+@bp.post("/tranches/<int:tranche_id>/<action>")
+@permission_required(Permission.VIEW_LOAN)
+def tranche_action(tranche_id: int, action: str) -> Any:
+    """Approve (approver), pay or cancel (officer) a tranche (CSRF is checked for every POST by
+    the app; the service checks who may do what)."""
+    actor = current_actor()
+    tranche = db.session.get(Tranche, tranche_id)
+    if tranche is None:
+        abort(404)
+    service.load_loan(db.session, actor, tranche.loan_id, Permission.VIEW_LOAN)
+    loan_id = tranche.loan_id
+    try:
+        if action == "approve":
+            service.approve_tranche(db.session, actor=actor, tranche_id=tranche_id)
+            flash(_("Tranche approved; it can now be paid."), "success")
+        elif action == "pay":
+            service.pay_tranche(db.session, actor=actor, tranche_id=tranche_id, today=fund_today())
+            flash(_("Tranche paid and posted to the books."), "success")
+        elif action == "cancel":
+            form = CancelForm()
+            if not form.validate_on_submit():
+                flash(_("Say why the tranche is cancelled."), "danger")
+                return _detail(loan_id)
+            service.cancel_tranche(
+                db.session, actor=actor, tranche_id=tranche_id, reason=form.reason.data
+            )
+            flash(_("Tranche cancelled."), "success")
+        else:
+            abort(404)
+    except LoanFundError as error:
+        show_refusal(error)
+    return _detail(loan_id)
+
+
+@bp.get("/<int:loan_id>/contract")
+@permission_required(Permission.VIEW_LOAN)
+def contract(loan_id: int) -> Any:
+    """The printable loan contract."""
+    loan = service.load_loan(db.session, current_actor(), loan_id, Permission.VIEW_LOAN)
+    fund = current_fund()
+    versions = sorted(loan.schedules, key=lambda version: version.version)
+    return render_template(
+        "loans/contract.html",
+        loan=loan,
+        fund=fund,
+        amount_words=amount_in_words(loan.amount),
+        schedule=schedule_words(loan.schedule_options),
+        current=versions[-1] if versions else None,
+        allocation=choice_label(fund.policy.allocation_order),
+        purpose_label=purpose_label,
+    )

@@ -1,0 +1,109 @@
+"""Loan pages: from the approved application to a paid tranche, by three people."""
+
+import re
+
+from loanfund.domain.loans import LoanStatus
+from loanfund.domain.roles import Role
+from loanfund.models import Loan, db
+from loanfund.services import loans as loan_service
+from loanfund.services.accounts import actor_for
+from loanfund.services.appraisals import decide_application
+from tests.application_data import store_at
+from tests.conftest import TODAY, csrf_token, post_form, sign_in
+from tests.integration.conftest import appraised
+
+
+def _world(session, factory, tmp_path):
+    from tests.application_data import fund_with_product
+
+    product = fund_with_product(session)
+    cooperative = factory.cooperative()
+    users = {
+        "rep": factory.user(Role.APPLICANT, cooperative=cooperative),
+        "officer": factory.user(Role.OFFICER),
+        "approver": factory.user(Role.APPROVER),
+    }
+    world = {
+        "product": product,
+        "cooperative": cooperative,
+        "store": store_at(tmp_path),
+        **{name: actor_for(user) for name, user in users.items()},
+    }
+    application = appraised(session, world)
+    decide_application(
+        session,
+        actor=world["approver"],
+        application_id=application.id,
+        verdict="approve",
+        today=TODAY,
+    )
+    return world, users, application
+
+
+def test_contract_signing_and_a_tranche_through_the_pages(
+    client, factory, session, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: TODAY)
+    _, users, application = _world(session, factory, tmp_path)
+    officer = client
+    sign_in(officer, users["officer"].email)
+    token = csrf_token(officer, f"/applications/{application.id}")
+    response = officer.post(f"/loans/from-application/{application.id}", data={"csrf_token": token})
+    loan = db.session.query(Loan).one()
+    assert response.location.endswith(f"/loans/{loan.id}")
+    page = officer.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert "HĐ-2026-0001" in page and "awaiting contract" in page
+    post_form(
+        officer,
+        f"/loans/{loan.id}/sign",
+        {"signed_on": TODAY.isoformat()},
+        page=f"/loans/{loan.id}",
+    )
+    page = officer.get(f"/loans/{loan.id}").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {
+        "idempotency_key": key,
+        "amount": "200,000,000",
+        "value_date": TODAY.isoformat(),
+        "payee": "HTX",
+        "account": "0123 Agribank",
+        "reference": "UNC 1",
+    }
+    post_form(officer, f"/loans/{loan.id}/tranches", form, page=f"/loans/{loan.id}")
+    post_form(officer, f"/loans/{loan.id}/tranches", form, page=f"/loans/{loan.id}")  # twice
+    db.session.expire_all()
+    loan = db.session.get(Loan, loan.id)
+    assert len(loan.tranches) == 1
+    approver = client.application.test_client()
+    sign_in(approver, users["approver"].email)
+    tranche = loan.tranches[0]
+    token = csrf_token(approver, f"/loans/{loan.id}")
+    approver.post(f"/loans/tranches/{tranche.id}/approve", data={"csrf_token": token})
+    token = csrf_token(officer, f"/loans/{loan.id}")
+    officer.post(f"/loans/tranches/{tranche.id}/pay", data={"csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(Loan, loan.id).status is LoanStatus.ACTIVE
+    page = officer.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="outstanding">₫200,000,000<', page)
+    assert 'data-testid="schedule"' in page
+    # The cooperative reads its contract, with the amount in words.
+    rep = client.application.test_client()
+    sign_in(rep, users["rep"].email)
+    contract = rep.get(f"/loans/{loan.id}/contract").get_data(as_text=True)
+    assert "Three hundred million Vietnamese dong" in contract
+
+
+def test_another_cooperative_gets_404_on_every_loan_url(client, factory, session, tmp_path):
+    world, _users, application = _world(session, factory, tmp_path)
+    loan = loan_service.make_loan(
+        session, actor=world["officer"], application_id=application.id, today=TODAY
+    )
+    stranger = factory.user(Role.APPLICANT, cooperative=factory.cooperative())
+    sign_in(client, stranger.email)
+    token = csrf_token(client, "/home")
+    for url in (f"/loans/{loan.id}", f"/loans/{loan.id}/contract"):
+        assert client.get(url).status_code == 404, url
+    # Representatives may not act on loans at all.
+    for url in (f"/loans/{loan.id}/sign", f"/loans/{loan.id}/tranches"):
+        assert client.post(url, data={"csrf_token": token}).status_code in (403, 404), url
+    assert db.session.get(Loan, loan.id).status is LoanStatus.APPROVED
