@@ -421,6 +421,7 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
     from loanfund.models import db
     from loanfund.queries.applications import count_by_status, decision_times
     from loanfund.queries.ledger import fund_position
+    from loanfund.queries.loans import count_by_status as count_loans_by_status
     from loanfund.queries.settings import fund_settings
     from loanfund.web.clock import fund_today
 
@@ -438,6 +439,7 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         "capital": position.capital,
         "cash": position.cash,
         "loans_outstanding": position.loans_outstanding,
+        "cumulative_disbursed": position.cumulative_disbursed,
         "commitments": position.commitments,
         "reserve": position.reserve,
         "available_to_lend": position.available_to_lend,
@@ -448,6 +450,7 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         "currency": current_app.config["LOANFUND"]["FUND_CURRENCY"],
         "fund": {key: str(value) for key, value in money.items()},
         "applications": count_by_status(db.session),
+        "loans": count_loans_by_status(db.session),
         "decisions": {
             "decided": times.decided,
             "average_working_days": None
@@ -465,6 +468,9 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         click.echo(f"  {key.replace('_', ' '):<20}{format(value, ','):>24}")
     click.echo("Applications by status")
     for status, count in report["applications"].items():
+        click.echo(f"  {status.replace('_', ' '):<20}{count:>24}")
+    click.echo("Loans by status")
+    for status, count in report["loans"].items():
         click.echo(f"  {status.replace('_', ' '):<20}{count:>24}")
     click.echo("Decision times (working days from submission to decision)")
     for key, value in report["decisions"].items():

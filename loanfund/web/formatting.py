@@ -41,9 +41,12 @@ def percent(value: Decimal | None) -> str:
     return f"{number(value)} %"
 
 
-def date(value: dt.date | None) -> str:
-    if value is None:
+def date(value: dt.date | str | None) -> str:
+    """A date in the reader's locale; ISO text (as stored in JSON schedules) is read first."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value)
     return babel_format_date(value, DATE_PATTERNS.get(_language(), "yyyy-MM-dd"))
 
 

@@ -36,6 +36,8 @@ def test_the_position_report_as_json(tmp_path):
     assert report["fund"]["capital"] == "25000000000"
     assert report["fund"]["available_to_lend"] == "25000000000"
     assert report["applications"]["draft"] == 0 and len(report["applications"]) == 8
+    assert report["loans"]["active"] == 0 and len(report["loans"]) == 6
+    assert report["fund"]["cumulative_disbursed"] == "0"
     assert report["decisions"] == {
         "decided": 0,
         "average_working_days": None,
