@@ -242,3 +242,25 @@ def position_from_balances(
         reserve=reserve,
         cumulative_disbursed=cumulative_disbursed,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalanceRow:
+    """One account over a period, on its normal side: opening + movements = closing."""
+
+    account: Account
+    opening: Decimal
+    debits: Decimal
+    credits: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + balance_of(self.account, self.debits, self.credits)
+
+
+def books_balance(rows: Iterable[TrialBalanceRow]) -> Decimal:
+    """Σ debit-side closing balances − Σ credit-side ones: zero for balanced books."""
+    total = Decimal(0)
+    for row in rows:
+        total += row.closing if row.account.debit_normal else -row.closing
+    return total

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -12,6 +13,7 @@ from loanfund.domain.ledger import (
     Account,
     EntryKind,
     FundPosition,
+    TrialBalanceRow,
     balance_of,
     position_from_balances,
 )
@@ -64,3 +66,34 @@ def list_entries(
         query = query.where(JournalEntry.kind == kind)
     query = query.order_by(JournalEntry.value_date.desc(), JournalEntry.id.desc())
     return paginate(session, query, page=page)
+
+
+def trial_balance(
+    session: Session, *, date_from: dt.date, date_to: dt.date
+) -> list[TrialBalanceRow]:
+    """Every account's opening balance (entries valued before ``date_from``), its debits and
+    credits in the period, and its closing balance."""
+    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
+    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
+
+    def sums(*conditions: Any) -> dict[Account, tuple[Decimal, Decimal]]:
+        query = (
+            select(JournalLine.account, debit, credit)
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(*conditions)
+            .group_by(JournalLine.account)
+        )
+        return {account: (d, c) for account, d, c in session.execute(query)}
+
+    before = sums(JournalEntry.value_date < date_from)
+    during = sums(JournalEntry.value_date >= date_from, JournalEntry.value_date <= date_to)
+    zero = (Decimal(0), Decimal(0))
+    return [
+        TrialBalanceRow(
+            account=account,
+            opening=balance_of(account, *before.get(account, zero)),
+            debits=during.get(account, zero)[0],
+            credits=during.get(account, zero)[1],
+        )
+        for account in Account
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -145,3 +146,52 @@ def entries_of(session: Session, loan_id: int) -> list[JournalEntry]:
             .order_by(JournalEntry.value_date, JournalEntry.id)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthInflow:
+    year: int
+    month: int
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest
+
+
+def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> list[MonthInflow]:
+    """What the open schedules bring back, month by month, from this month on (the liquidity
+    forecast of DESIGN §4): the installments of each active loan's current schedule version
+    that fall due from today. Repayments are not recorded yet, so nothing is deducted."""
+    from loanfund.models import ScheduleVersion
+
+    slots = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        slots.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    totals = {slot: [Decimal(0), Decimal(0)] for slot in slots}
+    latest = (
+        select(ScheduleVersion.loan_id, func.max(ScheduleVersion.version).label("version"))
+        .group_by(ScheduleVersion.loan_id)
+        .subquery()
+    )
+    versions = session.scalars(
+        select(ScheduleVersion)
+        .join(
+            latest,
+            (ScheduleVersion.loan_id == latest.c.loan_id)
+            & (ScheduleVersion.version == latest.c.version),
+        )
+        .join(LoanModel, LoanModel.id == ScheduleVersion.loan_id)
+        .where(LoanModel.status == LoanStatus.ACTIVE)
+    )
+    for version in versions:
+        for row in version.installments["installments"]:
+            due_on = dt.date.fromisoformat(row["due_on"])
+            slot = (due_on.year, due_on.month)
+            if due_on >= today and slot in totals:
+                totals[slot][0] += Decimal(row["principal"])
+                totals[slot][1] += Decimal(row["interest"])
+    return [MonthInflow(y, m, p, i) for (y, m), (p, i) in totals.items()]

@@ -196,3 +196,47 @@ def test_twenty_people_paying_the_same_tranche_at_once_pay_it_once(app, session,
     )
     assert (disbursements, audits) == (1, 1)
     assert db.session.get(Tranche, tranche_id).status is TrancheStatus.PAID
+
+
+def test_trial_balance_and_expected_inflows_after_a_disbursement(session, world, loan):
+    from loanfund.domain.ledger import books_balance
+    from loanfund.queries.ledger import trial_balance
+    from loanfund.queries.loans import expected_inflows
+
+    _contracted(session, world, loan)
+    tranche = _request(session, world, loan, "200000000", "tb")
+    service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
+    service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    # November: 25 bn of capital in, 200 m lent out, both valued on 23 Nov.
+    rows = {
+        row.account: row
+        for row in trial_balance(
+            session, date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30)
+        )
+    }
+    cash = rows[Account.CASH]
+    assert (cash.opening, cash.debits, cash.credits, cash.closing) == (
+        D(0),
+        D(25_000_000_000),
+        D(200_000_000),
+        D(24_800_000_000),
+    )
+    assert rows[Account.LOANS_RECEIVABLE].closing == D(200_000_000)
+    assert rows[Account.FUND_CAPITAL].closing == D(25_000_000_000)
+    assert books_balance(rows.values()) == 0
+    # December opens where November closed and nothing moves.
+    december = {
+        row.account: row
+        for row in trial_balance(
+            session, date_from=dt.date(2026, 12, 1), date_to=dt.date(2026, 12, 31)
+        )
+    }
+    assert december[Account.CASH].opening == december[Account.CASH].closing == D(24_800_000_000)
+    # Inflows: the first installment (23 Dec) carries no principal (every 3rd does) and
+    # interest of 200,000,000 × 5.4 % × 30/365 = 887,671.23… → 887,671; the third (23 Feb)
+    # carries 200,000,000 ÷ 12 = 16,666,666.67 → 16,666,667 of principal.
+    inflows = {(row.year, row.month): row for row in expected_inflows(session, today=TODAY)}
+    assert len(inflows) == 12
+    assert (inflows[(2026, 11)].total, inflows[(2026, 12)].principal) == (D(0), D(0))
+    assert inflows[(2026, 12)].interest == D(887_671)
+    assert inflows[(2027, 2)].principal == D(16_666_667)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -9,9 +10,17 @@ from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
-from loanfund.domain.ledger import Account, AccountKind, EntryKind, account_label, entry_kind_label
+from loanfund.domain.ledger import (
+    Account,
+    AccountKind,
+    EntryKind,
+    account_label,
+    books_balance,
+    entry_kind_label,
+)
 from loanfund.models import db
 from loanfund.queries import ledger as queries
+from loanfund.queries.loans import expected_inflows
 from loanfund.services.ledger import record_capital_contribution
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.books.forms import CapitalContributionForm
@@ -51,6 +60,8 @@ def index() -> Any:
     page = queries.list_entries(
         db.session, kind=kind, page=request.args.get("page", 1, type=int) or 1
     )
+    date_from, date_to, period_problem = _period(today)
+    trial = queries.trial_balance(db.session, date_from=date_from, date_to=date_to)
     return render_template(
         "books/index.html",
         position=position,
@@ -60,7 +71,26 @@ def index() -> Any:
         kinds=[(k, entry_kind_label(k)) for k in EntryKind],
         entry_kind_label=entry_kind_label,
         account_label=account_label,
+        trial=trial,
+        trial_difference=books_balance(trial),
+        date_from=date_from,
+        date_to=date_to,
+        period_problem=period_problem,
+        inflows=expected_inflows(db.session, today=today),
     )
+
+
+def _period(today: dt.date) -> tuple[dt.date, dt.date, str]:
+    """The trial balance's period from the query string (default: this month to date)."""
+    default_from = today.replace(day=1)
+    try:
+        date_from = dt.date.fromisoformat(request.args.get("from") or default_from.isoformat())
+        date_to = dt.date.fromisoformat(request.args.get("to") or today.isoformat())
+    except ValueError:
+        return default_from, today, _("Give the dates as on the calendar, e.g. 2026-11-01.")
+    if date_from > date_to:
+        return date_to, date_from, _("The period’s start was after its end; they were swapped.")
+    return date_from, date_to, ""
 
 
 @bp.route("/capital/new", methods=["GET", "POST"])
