@@ -1,0 +1,168 @@
+"""Random sequences of money movements keep the books true (Hypothesis stateful testing).
+
+Operations: capital received, tranches requested, approved, paid or cancelled on several
+loans. After every step: each entry balances, the books balance, each loan's principal
+outstanding equals what was paid out on it, cash never goes negative, and what was approved
+equals what is lent plus what is still committed.
+"""
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sqlalchemy import func, select
+
+from loanfund.domain.access import SYSTEM
+from loanfund.domain.errors import LoanFundError
+from loanfund.domain.ledger import Account, books_balance
+from loanfund.domain.loans import LoanStatus, TrancheStatus
+from loanfund.models import JournalEntry, JournalLine, Loan, Tranche, db
+from loanfund.queries.ledger import account_balances, trial_balance
+from loanfund.queries.loans import commitments, paid_by_loan, principal_by_loan
+from loanfund.services import loans as loan_service
+from loanfund.services.ledger import record_capital_contribution
+from tests.conftest import TODAY
+
+D = Decimal
+
+
+def make_machine(session, world, loans):
+    keys = itertools.count()
+
+    class Books(RuleBasedStateMachine):
+        @initialize()
+        def start(self):
+            self.loans = loans
+
+        @rule(amount=st.integers(min_value=1, max_value=2_000_000_000))
+        def capital_received(self, amount):
+            record_capital_contribution(
+                session,
+                actor=SYSTEM,
+                amount=D(amount),
+                value_date=TODAY,
+                source="Budget",
+                reference=f"C{amount}",
+                today=TODAY,
+            )
+
+        @rule(index=st.integers(0, 2), amount=st.integers(min_value=1, max_value=400_000_000))
+        def request(self, index, amount):
+            loan = self.loans[index]
+            try:
+                loan_service.request_tranche(
+                    session,
+                    actor=world["officer"],
+                    loan_id=loan.id,
+                    amount=D(amount),
+                    value_date=TODAY,
+                    payee="Payee",
+                    account="0001",
+                    reference="",
+                    idempotency_key=f"key-{next(keys)}",
+                )
+            except LoanFundError:
+                session.rollback()
+
+        @rule(data=st.data(), action=st.sampled_from(["approve", "pay", "cancel"]))
+        def act(self, data, action):
+            tranches = session.scalars(select(Tranche).order_by(Tranche.id)).all()
+            if not tranches:
+                return
+            tranche = data.draw(st.sampled_from(tranches))
+            try:
+                if action == "approve":
+                    loan_service.approve_tranche(
+                        session, actor=world["approver"], tranche_id=tranche.id
+                    )
+                elif action == "pay":
+                    loan_service.pay_tranche(
+                        session, actor=world["officer"], tranche_id=tranche.id, today=TODAY
+                    )
+                else:
+                    loan_service.cancel_tranche(
+                        session, actor=world["officer"], tranche_id=tranche.id, reason="x"
+                    )
+            except LoanFundError:
+                session.rollback()
+
+        @invariant()
+        def every_entry_balances(self):
+            sides = session.execute(
+                select(
+                    JournalLine.entry_id,
+                    func.sum(JournalLine.debit) - func.sum(JournalLine.credit),
+                ).group_by(JournalLine.entry_id)
+            ).all()
+            assert all(difference == 0 for _entry, difference in sides)
+
+        @invariant()
+        def the_books_balance(self):
+            rows = trial_balance(
+                session, date_from=dt.date(2000, 1, 1), date_to=dt.date(2100, 1, 1)
+            )
+            assert books_balance(rows) == 0
+
+        @invariant()
+        def loans_owe_what_was_paid_out_and_cash_stays_positive(self):
+            paid = paid_by_loan(session)
+            outstanding = principal_by_loan(session)
+            for loan in self.loans:
+                assert outstanding.get(loan.id, D(0)) == paid.get(loan.id, D(0))
+                assert paid.get(loan.id, D(0)) <= loan.amount
+            balances = account_balances(session)
+            assert balances[Account.CASH] >= 0
+            assert balances[Account.LOANS_RECEIVABLE] == sum(outstanding.values(), D(0))
+            approved = sum((loan.amount for loan in self.loans), D(0))
+            assert approved == balances[Account.LOANS_RECEIVABLE] + commitments(session)
+
+        @invariant()
+        def paid_tranches_each_have_one_entry(self):
+            paid = session.scalar(
+                select(func.count(Tranche.id)).where(Tranche.status == TrancheStatus.PAID)
+            )
+            entries = session.scalar(
+                select(func.count(JournalEntry.id)).where(JournalEntry.kind == "disbursement")
+            )
+            assert paid == entries
+
+    return Books
+
+
+def test_random_money_movements_keep_the_books_true(session, world, factory):
+    from loanfund.domain.roles import Role
+    from loanfund.services.accounts import actor_for
+    from loanfund.services.appraisals import decide_application
+    from tests.integration.conftest import appraised
+
+    loans = []
+    for _ in range(3):
+        cooperative = factory.cooperative()
+        world_i = {**world, "rep": actor_for(factory.user(Role.APPLICANT, cooperative=cooperative))}
+        application = appraised(session, world_i)
+        decide_application(
+            session,
+            actor=world["approver"],
+            application_id=application.id,
+            verdict="approve",
+            today=TODAY,
+        )
+        loan = loan_service.make_loan(
+            session, actor=world["officer"], application_id=application.id, today=TODAY
+        )
+        loan_service.sign_contract(
+            session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
+        )
+        loans.append(loan)
+    assert all(db.session.get(Loan, loan.id).status is LoanStatus.CONTRACTED for loan in loans)
+    machine = make_machine(session, world, loans)
+    machine.TestCase.settings = settings(
+        max_examples=15,
+        stateful_step_count=12,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    machine.TestCase().runTest()
