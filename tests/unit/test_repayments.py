@@ -1,0 +1,126 @@
+"""Allocation of receipts, penalty interest and payoff, against hand-derived figures.
+
+The loan in every example: 3,000,000 VND lent on 15 Jan 2026 at 12 % a year, overdue interest
+150 % of the rate (18 % a year), three installments of 1,000,000 principal on 15 Feb, 15 Mar
+and 15 Apr 2026 with 30,000, 20,000 and 10,000 interest.
+"""
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loanfund.domain.errors import RuleViolation
+from loanfund.domain.repayments import (
+    Component,
+    Due,
+    Terms,
+    allocate,
+    initial_state,
+    installment_status,
+    payoff,
+)
+
+D = Decimal
+C = Component
+DUES = [
+    Due(1, dt.date(2026, 2, 15), D(1_000_000), D(30_000)),
+    Due(2, dt.date(2026, 3, 15), D(1_000_000), D(20_000)),
+    Due(3, dt.date(2026, 4, 15), D(1_000_000), D(10_000)),
+]
+TERMS = Terms(
+    disbursed_on=dt.date(2026, 1, 15), annual_rate_pct=D(12), overdue_rate_pct_of_rate=D(150)
+)
+
+
+def fresh():
+    return initial_state(DUES, TERMS.disbursed_on)
+
+
+def test_paying_on_the_due_date_pays_that_installment_and_nothing_else():
+    states = fresh()
+    allocation = allocate(states, TERMS, dt.date(2026, 2, 15), D(1_030_000))
+    assert allocation.by_component == {
+        C.CURRENT_INTEREST: D(30_000),
+        C.CURRENT_PRINCIPAL: D(1_000_000),
+    }
+    assert [installment_status(s, dt.date(2026, 2, 15)) for s in states] == ["paid", "due", "due"]
+
+
+def test_the_vietnamese_order_pays_overdue_principal_first_and_penalty_runs_per_day():
+    states = fresh()
+    # 7 Mar: installment 1 is 20 days late. Principal first: all 500,000 to its principal.
+    first = allocate(states, TERMS, dt.date(2026, 3, 7), D(500_000))
+    assert first.by_component == {C.OVERDUE_PRINCIPAL: D(500_000)}
+    # 15 Mar: penalty 1,000,000 × 18 % × 20/365 = 9,863.01… then 500,000 × 18 % × 8/365
+    # = 1,972.60…; together 11,835.62 → 11,836. Then: overdue principal 500,000, overdue
+    # interest 30,000, penalty 11,836, interest 20,000, principal 1,000,000 = 1,561,836; the
+    # remaining 438,164 of 2,000,000 prepays installment 3.
+    second = allocate(states, TERMS, dt.date(2026, 3, 15), D(2_000_000))
+    assert second.by_component == {
+        C.OVERDUE_PRINCIPAL: D(500_000),
+        C.OVERDUE_INTEREST: D(30_000),
+        C.PENALTY: D(11_836),
+        C.CURRENT_INTEREST: D(20_000),
+        C.CURRENT_PRINCIPAL: D(1_000_000),
+        C.PREPAYMENT: D(438_164),
+    }
+    assert states[2].principal_left == D(561_836)
+
+
+def test_the_interest_first_order_and_interest_accrued_to_date():
+    states = fresh()
+    terms = replace(TERMS, order="interest_first")
+    # 7 Mar: penalty 9,863; overdue interest 30,000; installment 2's interest accrued for 20
+    # of its 28 days: 20,000 × 20/28 = 14,285.71… → 14,286; the rest, 445,851, to principal.
+    allocation = allocate(states, terms, dt.date(2026, 3, 7), D(500_000))
+    assert allocation.by_component == {
+        C.PENALTY: D(9_863),
+        C.OVERDUE_INTEREST: D(30_000),
+        C.CURRENT_INTEREST: D(14_286),
+        C.OVERDUE_PRINCIPAL: D(445_851),
+    }
+
+
+def test_more_than_the_payoff_is_refused_with_the_payoff():
+    # On 7 Mar the loan owes: 1,000,000 + 30,000 overdue, penalty 9,863, interest accrued
+    # 14,286, and 2,000,000 of later principal: 3,054,149.
+    states = fresh()
+    quote = payoff(states, TERMS, dt.date(2026, 3, 7))
+    assert quote.total == D(3_054_149)
+    with pytest.raises(RuleViolation, match="3,054,149"):
+        allocate(states, TERMS, dt.date(2026, 3, 7), D(3_054_150))
+    allocate(states, TERMS, dt.date(2026, 3, 7), D(3_054_149))
+    assert all(s.principal_left == 0 for s in states)
+    assert payoff(states, TERMS, dt.date(2026, 3, 7)).total == 0
+
+
+@given(
+    receipts=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=120), st.integers(min_value=1, max_value=3_100_000)
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    order=st.sampled_from(["principal_first", "interest_first"]),
+)
+def test_every_receipt_is_fully_allocated_and_nothing_is_overpaid(receipts, order):
+    terms = replace(TERMS, order=order)
+    states = fresh()
+    day = TERMS.disbursed_on
+    for offset, amount in sorted(receipts):
+        day = TERMS.disbursed_on + dt.timedelta(days=offset)
+        quote = payoff(states, terms, day).total
+        if quote == 0:
+            break
+        allocation = allocate(states, terms, day, min(D(amount), quote))
+        assert sum(allocation.by_component.values()) == allocation.amount
+        assert all(value > 0 for value in allocation.by_component.values())
+    for state in states:
+        assert 0 <= state.principal_paid <= state.due.principal
+        assert 0 <= state.interest_paid <= state.due.interest
+        assert state.penalty_paid >= 0
