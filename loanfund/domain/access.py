@@ -34,6 +34,7 @@ class Permission(enum.StrEnum):
     VIEW_OUTBOX = "view_outbox"
     VIEW_BOOKS = "view_books"  # the journal and account balances
     RECORD_CAPITAL = "record_capital"
+    APPROVE_CAPITAL = "approve_capital"  # post a capital movement someone else recorded
     MANAGE_PRODUCTS = "manage_products"
     VIEW_PRODUCTS = "view_products"
     APPLY = "apply"  # object-level: draft, submit, answer, withdraw for one's own cooperative
@@ -88,6 +89,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.DECIDE_APPLICATION,
             _P.VIEW_LOAN,
             _P.APPROVE_DISBURSEMENT,
+            _P.APPROVE_CAPITAL,
+            _P.VIEW_BOOKS,
         }
     ),
     Role.INSPECTOR: frozenset(
@@ -110,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_OUTBOX,
             _P.VIEW_BOOKS,
             _P.RECORD_CAPITAL,
+            _P.APPROVE_CAPITAL,
             _P.MANAGE_PRODUCTS,
             _P.VIEW_PRODUCTS,
             _P.VIEW_APPLICATION,

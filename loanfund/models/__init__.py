@@ -16,7 +16,7 @@ from loanfund.models.application import (
 from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
-from loanfund.models.ledger import JournalEntry, JournalLine
+from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.loan import Loan, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.product import LoanProduct
@@ -32,6 +32,7 @@ __all__ = [
     "AppraisalFinding",
     "AuditEvent",
     "Base",
+    "CapitalMovement",
     "Collateral",
     "Cooperative",
     "Guarantor",

@@ -98,3 +98,33 @@ for _model in (JournalEntry, JournalLine):
             event.listen(
                 _model.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
             )
+
+
+class CapitalMovement(Base):
+    """Capital paid in or taken out: recorded by one person, approved and posted by another."""
+
+    __tablename__ = "capital_movement"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("kind IN ('contribution', 'withdrawal')", name="kind"),
+        CheckConstraint("status IN ('requested', 'posted', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``contribution`` or ``withdrawal``.
+    kind: Mapped[str] = mapped_column(String(16))
+    #: ``requested``, ``posted`` or ``cancelled``.
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    value_date: Mapped[dt.date] = mapped_column()
+    source: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(120))
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    requested_by_label: Mapped[str] = mapped_column(String(255))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_by_label: Mapped[str] = mapped_column(String(255), default="")
+    journal_entry_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("journal_entry.id"), unique=True
+    )
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -6,15 +6,25 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
-from loanfund.domain.errors import RuleViolation
-from loanfund.domain.i18n import _, fmt_date
+from loanfund.domain.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+)
+from loanfund.domain.i18n import _, fmt_date, fmt_money
 from loanfund.domain.ledger import Account, EntryKind, Line, require_balanced
-from loanfund.models import JournalEntry, JournalLine
+from loanfund.models import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.types import money_digits
 from loanfund.services.audit import record_event
+
+#: The two ways capital moves.
+CAPITAL_KINDS = ("contribution", "withdrawal")
 
 #: Longest description and reference a user may type.
 DESCRIPTION_MAX = 500
@@ -76,47 +86,25 @@ def post_entry(
     return entry
 
 
-def record_capital_contribution(
-    session: Session,
-    *,
-    actor: Actor,
-    amount: Decimal,
-    value_date: dt.date,
-    source: str,
-    reference: str,
-    today: dt.date,
-) -> JournalEntry:
-    """Money paid into the fund's capital (from the budget, the Union or a donor) arrives in
-    the fund's bank account: debit fund cash, credit fund capital.
-
-    Args:
-        amount: the amount received, in the fund currency.
-        value_date: the bank's value date; not in the future.
-        source: who contributed, and under which decision, in words.
-        reference: the bank voucher or decision number.
-        today: the fund's business date.
-
-    Raises:
-        NotPermitted: the actor may not record capital.
-        RuleViolation: every problem with the input, together.
-    """
-    authorize(actor, Permission.RECORD_CAPITAL)
-    source = source.strip()
-    reference = reference.strip()
+def _capital_problems(
+    *, kind: str, amount: Decimal, value_date: dt.date, source: str, reference: str, today: dt.date
+) -> list[str]:
     problems: list[str] = []
+    if kind not in CAPITAL_KINDS:
+        problems.append(_("Choose a contribution or a withdrawal."))
     if amount <= 0:
-        problems.append(_("The amount received must be more than zero."))
+        problems.append(_("The amount must be more than zero."))
     if value_date > today:
         problems.append(
             _(
                 "The value date %(value_date)s is in the future; record money when the bank "
-                "has received it (today is %(today)s).",
+                "has moved it (today is %(today)s).",
                 value_date=fmt_date(value_date),
                 today=fmt_date(today),
             )
         )
     if not source:
-        problems.append(_("Say who contributed the capital."))
+        problems.append(_("Say who contributes or receives the capital, and under which decision."))
     elif len(source) > DESCRIPTION_MAX:
         problems.append(
             _(
@@ -135,16 +123,259 @@ def record_capital_contribution(
                 max=REFERENCE_MAX,
             )
         )
-    if problems:
-        raise RuleViolation(problems)
-    entry = post_entry(
+    return problems
+
+
+def _capital_entry(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    amount: Decimal,
+    value_date: dt.date,
+    source: str,
+    reference: str,
+) -> JournalEntry:
+    if kind == "contribution":
+        lines = [Line.dr(Account.CASH, amount), Line.cr(Account.FUND_CAPITAL, amount)]
+        entry_kind = EntryKind.CAPITAL_CONTRIBUTION
+    else:
+        lines = [Line.dr(Account.FUND_CAPITAL, amount), Line.cr(Account.CASH, amount)]
+        entry_kind = EntryKind.CAPITAL_WITHDRAWAL
+    return post_entry(
         session,
         actor=actor,
-        kind=EntryKind.CAPITAL_CONTRIBUTION,
+        kind=entry_kind,
         value_date=value_date,
-        lines=[Line.dr(Account.CASH, amount), Line.cr(Account.FUND_CAPITAL, amount)],
+        lines=lines,
         description=source,
+        reference=reference,
+    )
+
+
+def record_capital_contribution(
+    session: Session,
+    *,
+    actor: Actor,
+    amount: Decimal,
+    value_date: dt.date,
+    source: str,
+    reference: str,
+    today: dt.date,
+) -> JournalEntry:
+    """Post capital received without a second person: only for the system (setting a fund up,
+    the demo). People go through :func:`request_capital_movement` and
+    :func:`approve_capital_movement` (four-eyes).
+
+    Raises:
+        NotPermitted: a person tried to post capital alone.
+        RuleViolation: every problem with the input, together.
+    """
+    if actor.user_id is not None:
+        raise NotPermitted(
+            _("Capital is recorded by one person and approved by another (four-eyes rule).")
+        )
+    source, reference = source.strip(), reference.strip()
+    problems = _capital_problems(
+        kind="contribution",
+        amount=amount,
+        value_date=value_date,
+        source=source,
+        reference=reference,
+        today=today,
+    )
+    if problems:
+        raise RuleViolation(problems)
+    entry = _capital_entry(
+        session,
+        actor=actor,
+        kind="contribution",
+        amount=amount,
+        value_date=value_date,
+        source=source,
         reference=reference,
     )
     session.commit()
     return entry
+
+
+def request_capital_movement(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    amount: Decimal,
+    value_date: dt.date,
+    source: str,
+    reference: str,
+    today: dt.date,
+) -> CapitalMovement:
+    """An administrator records capital paid in or to be paid out; another person posts it.
+
+    Raises:
+        NotPermitted: the actor may not record capital.
+        RuleViolation: every problem with the input.
+    """
+    authorize(actor, Permission.RECORD_CAPITAL)
+    source, reference = source.strip(), reference.strip()
+    problems = _capital_problems(
+        kind=kind,
+        amount=amount,
+        value_date=value_date,
+        source=source,
+        reference=reference,
+        today=today,
+    )
+    if problems:
+        raise RuleViolation(problems)
+    movement = CapitalMovement(
+        kind=kind,
+        status="requested",
+        amount=amount,
+        value_date=value_date,
+        source=source,
+        reference=reference,
+        requested_by_id=actor.user_id,
+        requested_by_label=actor.label,
+    )
+    session.add(movement)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=f"capital.{kind}_request",
+        entity="capital_movement",
+        entity_id=movement.id,
+        after={"kind": kind, "amount": amount, "value_date": value_date, "reference": reference},
+    )
+    session.commit()
+    return movement
+
+
+def _movement_status(status: str) -> str:
+    return {"requested": _("recorded"), "posted": _("posted"), "cancelled": _("cancelled")}.get(
+        status, status
+    )
+
+
+def _movement(session: Session, movement_id: int) -> CapitalMovement:
+    movement = session.get(CapitalMovement, movement_id)
+    if movement is None:
+        raise NotFound(_("No such capital movement."))
+    return movement
+
+
+def _decide(
+    session: Session, movement: CapitalMovement, actor: Actor, status: str, **values: object
+) -> None:
+    if movement.status != "requested":
+        raise InvalidTransition(
+            _(
+                "This capital movement is already %(status)s.",
+                status=_movement_status(movement.status),
+            )
+        )
+    result = session.execute(
+        update(CapitalMovement)
+        .where(CapitalMovement.id == movement.id, CapitalMovement.status == "requested")
+        .values(status=status, decided_by_id=actor.user_id, decided_by_label=actor.label, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("Someone decided on this a moment ago. Please reload the page."))
+
+
+def approve_capital_movement(
+    session: Session, *, actor: Actor, movement_id: int, today: dt.date
+) -> CapitalMovement:
+    """A second person checks a recorded capital movement and posts it to the books.
+
+    Raises:
+        NotPermitted: the actor recorded it (four-eyes), or may not approve capital.
+        RuleViolation: a withdrawal larger than what the fund can spare today.
+    """
+    authorize(actor, Permission.APPROVE_CAPITAL)
+    movement = _movement(session, movement_id)
+    if actor.user_id is None or actor.user_id == movement.requested_by_id:
+        raise NotPermitted(
+            _("You recorded this capital movement: someone else must approve it (four-eyes rule).")
+        )
+    if movement.status != "requested":
+        raise InvalidTransition(
+            _(
+                "This capital movement is already %(status)s.",
+                status=_movement_status(movement.status),
+            )
+        )
+    if movement.kind == "withdrawal":
+        from loanfund.queries.ledger import fund_position
+        from loanfund.queries.settings import fund_settings
+
+        reserve = fund_settings(
+            session, currency_digits=money_digits()
+        ).policy.min_liquidity_reserve
+        available = fund_position(session, as_of=today, reserve=reserve).available_to_lend
+        if movement.amount > available:
+            raise RuleViolation(
+                _(
+                    "The fund can spare %(available)s today (cash less commitments and the "
+                    "reserve); the withdrawal is %(amount)s.",
+                    available=fmt_money(available),
+                    amount=fmt_money(movement.amount),
+                )
+            )
+    entry = _capital_entry(
+        session,
+        actor=actor,
+        kind=movement.kind,
+        amount=movement.amount,
+        value_date=movement.value_date,
+        source=movement.source,
+        reference=movement.reference,
+    )
+    _decide(session, movement, actor, "posted", journal_entry_id=entry.id)
+    session.refresh(movement)
+    record_event(
+        session,
+        actor=actor,
+        action=f"capital.{movement.kind}_post",
+        entity="capital_movement",
+        entity_id=movement.id,
+        after={"journal_entry": entry.id, "amount": movement.amount},
+    )
+    session.commit()
+    return movement
+
+
+def cancel_capital_movement(
+    session: Session, *, actor: Actor, movement_id: int, reason: str
+) -> CapitalMovement:
+    """Drop a recorded capital movement before it is posted."""
+    if not (actor.can(Permission.RECORD_CAPITAL) or actor.can(Permission.APPROVE_CAPITAL)):
+        authorize(actor, Permission.RECORD_CAPITAL)
+    movement = _movement(session, movement_id)
+    if not reason.strip():
+        raise RuleViolation(_("Say why it is cancelled."))
+    _decide(session, movement, actor, "cancelled", note=reason.strip())
+    session.refresh(movement)
+    record_event(
+        session,
+        actor=actor,
+        action="capital.cancel",
+        entity="capital_movement",
+        entity_id=movement.id,
+        note=reason.strip(),
+    )
+    session.commit()
+    return movement
+
+
+def pending_capital_movements(session: Session) -> list[CapitalMovement]:
+    return list(
+        session.scalars(
+            select(CapitalMovement)
+            .where(CapitalMovement.status == "requested")
+            .order_by(CapitalMovement.id)
+        )
+    )

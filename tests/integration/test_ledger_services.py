@@ -8,14 +8,19 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from loanfund.domain.access import SYSTEM
-from loanfund.domain.errors import NotPermitted, RuleViolation
+from loanfund.domain.errors import InvalidTransition, NotPermitted, RuleViolation
 from loanfund.domain.ledger import Account, EntryKind
 from loanfund.domain.roles import Role
 from loanfund.models import AuditEvent, JournalEntry, JournalLine
 from loanfund.queries.ledger import account_balances, fund_position, list_entries
 from loanfund.services.accounts import actor_for
 from loanfund.services.demo import load_demo_fund
-from loanfund.services.ledger import record_capital_contribution
+from loanfund.services.ledger import (
+    approve_capital_movement,
+    cancel_capital_movement,
+    record_capital_contribution,
+    request_capital_movement,
+)
 from tests.conftest import TODAY
 
 D = Decimal
@@ -28,18 +33,70 @@ def _contribute(session, amount, value_date=TODAY, actor=SYSTEM, **changes):
     )
 
 
-def test_capital_received_debits_cash_credits_capital_and_is_audited(session, factory):
+def test_capital_is_recorded_by_one_person_and_posted_by_another(session, factory):
     admin = actor_for(factory.user(Role.ADMIN))
-    entry = _contribute(session, "20000000000", dt.date(2025, 1, 15), actor=admin)
+    approver = actor_for(factory.user(Role.APPROVER))
+    movement = request_capital_movement(
+        session,
+        actor=admin,
+        kind="contribution",
+        amount=D(20_000_000_000),
+        value_date=dt.date(2025, 1, 15),
+        source="Provincial budget",
+        reference="QĐ 112",
+        today=TODAY,
+    )
+    assert account_balances(session)[Account.CASH] == 0  # recorded, not posted
+    with pytest.raises(NotPermitted, match="four-eyes"):
+        approve_capital_movement(session, actor=admin, movement_id=movement.id, today=TODAY)
+    with pytest.raises(NotPermitted, match="four-eyes"):  # nor alone through the shortcut
+        _contribute(session, "1000", actor=admin)
+    approve_capital_movement(session, actor=approver, movement_id=movement.id, today=TODAY)
+    entry = session.get(JournalEntry, movement.journal_entry_id)
     lines = {(line.account, line.debit, line.credit) for line in entry.lines}
     assert lines == {
         (Account.CASH, D(20_000_000_000), D(0)),
         (Account.FUND_CAPITAL, D(0), D(20_000_000_000)),
     }
-    assert entry.kind is EntryKind.CAPITAL_CONTRIBUTION and entry.posted_by_label == admin.label
-    event = session.scalar(select(AuditEvent).where(AuditEvent.entity == "journal_entry"))
-    assert event.action == "journal.capital_contribution" and event.entity_id == str(entry.id)
-    assert event.after["lines"][0] == {"account": "cash", "debit": "20000000000", "credit": "0"}
+    assert entry.kind is EntryKind.CAPITAL_CONTRIBUTION and entry.posted_by_label == approver.label
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.entity == "capital_movement")
+    ).all()
+    assert actions == ["capital.contribution_request", "capital.contribution_post"]
+    with pytest.raises(InvalidTransition):
+        approve_capital_movement(session, actor=approver, movement_id=movement.id, today=TODAY)
+
+
+def test_a_withdrawal_cannot_take_more_than_the_fund_can_spare(session, factory):
+    admin = actor_for(factory.user(Role.ADMIN))
+    approver = actor_for(factory.user(Role.APPROVER))
+    _contribute(session, "1000000000")
+    too_much = request_capital_movement(
+        session,
+        actor=admin,
+        kind="withdrawal",
+        amount=D(1_500_000_000),
+        value_date=TODAY,
+        source="Union takes back capital",
+        reference="QĐ 9",
+        today=TODAY,
+    )
+    with pytest.raises(RuleViolation, match="1,000,000,000"):
+        approve_capital_movement(session, actor=approver, movement_id=too_much.id, today=TODAY)
+    cancel_capital_movement(session, actor=admin, movement_id=too_much.id, reason="Too much.")
+    fine = request_capital_movement(
+        session,
+        actor=admin,
+        kind="withdrawal",
+        amount=D(400_000_000),
+        value_date=TODAY,
+        source="Union takes back capital",
+        reference="QĐ 10",
+        today=TODAY,
+    )
+    approve_capital_movement(session, actor=approver, movement_id=fine.id, today=TODAY)
+    balances = account_balances(session)
+    assert balances[Account.CASH] == balances[Account.FUND_CAPITAL] == D(600_000_000)
 
 
 def test_balances_are_sums_of_the_journal_up_to_a_date(session):
@@ -72,7 +129,16 @@ def test_every_problem_is_reported_at_once_and_nothing_is_written(session):
 def test_an_officer_may_not_record_capital(session, factory):
     officer = actor_for(factory.user(Role.OFFICER))
     with pytest.raises(NotPermitted):
-        _contribute(session, "1000", actor=officer)
+        request_capital_movement(
+            session,
+            actor=officer,
+            kind="contribution",
+            amount=D(1000),
+            value_date=TODAY,
+            source="x",
+            reference="y",
+            today=TODAY,
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The books pages: who sees them, recording capital, and what a bad entry gets."""
 
+import re
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from tests.conftest import TODAY, post_form, sign_in
 def _capital_form(**changes):
     values = {
         "amount": "25,000,000,000",
+        "kind": "contribution",
         "value_date": "2026-11-20",
         "source": "Provincial budget, initial charter capital",
         "reference": "QĐ 112/QĐ-UBND",
@@ -21,11 +23,26 @@ def _capital_form(**changes):
     return {**values, **changes}
 
 
+def _approve_pending(client, factory):
+    """A second person (an approver) approves every pending capital movement."""
+    approver = client.application.test_client()
+    sign_in(approver, factory.user(Role.APPROVER).email)
+    page = approver.get("/books/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    for movement_id in re.findall(r"/books/capital/(\d+)/approve", page):
+        approver.post(f"/books/capital/{movement_id}/approve", data={"csrf_token": token})
+
+
 def test_an_administrator_records_capital_and_everyone_on_staff_sees_it(client, factory):
     admin = factory.user(Role.ADMIN)
     sign_in(client, admin.email)
     response = post_form(client, "/books/capital/new", _capital_form())
     assert response.status_code == 302 and response.location.endswith("/books/")
+    assert account_balances(db.session)[Account.CASH] == 0  # recorded, awaiting approval
+    page = client.get("/books/").get_data(as_text=True)
+    assert 'data-testid="pending-capital"' in page
+    assert 'data-testid="approve-capital"' not in page  # not for the one who recorded it
+    _approve_pending(client, factory)
     assert account_balances(db.session)[Account.CASH] == Decimal(25_000_000_000)
     books = client.get("/books/").get_data(as_text=True)
     assert "QĐ 112/QĐ-UBND" in books and "25,000,000,000" in books
@@ -42,6 +59,7 @@ def test_vietnamese_amounts_are_read_the_vietnamese_way(client, factory):
     sign_in(client, admin.email)
     post_form(client, "/language", {"locale": "vi", "next": "/home"}, page="/home")
     post_form(client, "/books/capital/new", _capital_form(amount="5.000.000.000"))
+    _approve_pending(client, factory)
     # "5.000.000.000" in Vietnamese is five billion, not five.
     assert account_balances(db.session)[Account.FUND_CAPITAL] == Decimal(5_000_000_000)
 
@@ -63,12 +81,12 @@ def test_bad_input_is_explained_and_what_was_typed_is_kept(client, factory):
     assert db.session.scalar(select(JournalEntry.id)) is None
 
 
-def test_only_administrators_record_capital_and_only_admins_and_controllers_see_the_books(
+def test_only_administrators_record_capital_and_admins_controllers_and_approvers_see_the_books(
     client, factory
 ):
     expectations = {
         Role.OFFICER: (403, 403),
-        Role.APPROVER: (403, 403),
+        Role.APPROVER: (200, 403),
         Role.INSPECTOR: (403, 403),
         Role.AUDITOR: (200, 403),
         Role.ADMIN: (200, 200),

@@ -9,7 +9,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
-from loanfund.domain.errors import LoanFundError
+from loanfund.domain.errors import (
+    Conflict,
+    InvalidTransition,
+    LoanFundError,
+    NotPermitted,
+    RuleViolation,
+)
 from loanfund.domain.ledger import (
     Account,
     AccountKind,
@@ -21,12 +27,17 @@ from loanfund.domain.ledger import (
 from loanfund.models import db
 from loanfund.queries import ledger as queries
 from loanfund.queries.loans import expected_inflows
-from loanfund.services.ledger import record_capital_contribution
+from loanfund.services.ledger import (
+    approve_capital_movement,
+    cancel_capital_movement,
+    pending_capital_movements,
+    request_capital_movement,
+)
 from loanfund.web.authz import current_actor, permission_required
-from loanfund.web.books.forms import CapitalContributionForm
+from loanfund.web.books.forms import CancelMovementForm, CapitalContributionForm
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
-from loanfund.web.messages import flash_problems
+from loanfund.web.messages import flash_problems, show_refusal
 
 bp = Blueprint("books", __name__, url_prefix="/books")
 
@@ -77,6 +88,8 @@ def index() -> Any:
         date_to=date_to,
         period_problem=period_problem,
         inflows=expected_inflows(db.session, today=today),
+        pending=pending_capital_movements(db.session),
+        cancel_form=CancelMovementForm(formdata=None),
     )
 
 
@@ -93,6 +106,39 @@ def _period(today: dt.date) -> tuple[dt.date, dt.date, str]:
     return date_from, date_to, ""
 
 
+@bp.post("/capital/<int:movement_id>/approve")
+@permission_required(Permission.APPROVE_CAPITAL)
+def approve_capital(movement_id: int) -> Any:
+    try:
+        movement = approve_capital_movement(
+            db.session, actor=current_actor(), movement_id=movement_id, today=fund_today()
+        )
+    except (NotPermitted, InvalidTransition, Conflict, RuleViolation) as error:
+        db.session.rollback()
+        flash_problems(error)
+    else:
+        flash(_("Posted as journal entry %(id)s.", id=movement.journal_entry_id), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/capital/<int:movement_id>/cancel")
+@permission_required(Permission.VIEW_BOOKS)
+def cancel_capital(movement_id: int) -> Any:
+    form = CancelMovementForm()
+    if not form.validate_on_submit():
+        flash(_("Say why it is cancelled."), "danger")
+        return redirect(url_for(".index"))
+    try:
+        cancel_capital_movement(
+            db.session, actor=current_actor(), movement_id=movement_id, reason=form.reason.data
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+    else:
+        flash(_("Cancelled."), "success")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/capital/new", methods=["GET", "POST"])
 @permission_required(Permission.RECORD_CAPITAL)
 def new_capital() -> Any:
@@ -102,9 +148,10 @@ def new_capital() -> Any:
         form.value_date.data = fund_today()
     if form.validate_on_submit():
         try:
-            entry = record_capital_contribution(
+            request_capital_movement(
                 db.session,
                 actor=current_actor(),
+                kind=form.kind.data,
                 amount=form.amount.data,
                 value_date=form.value_date.data,
                 source=form.source.data,
@@ -112,9 +159,11 @@ def new_capital() -> Any:
                 today=fund_today(),
             )
         except LoanFundError as error:
-            db.session.rollback()
-            flash_problems(error)
+            show_refusal(error)
         else:
-            flash(_("Capital recorded as journal entry %(id)s.", id=entry.id), "success")
+            flash(
+                _("Recorded. Another person must approve it before it is posted to the books."),
+                "success",
+            )
             return redirect(url_for(".index"))
     return render_template("books/capital_form.html", form=form)
