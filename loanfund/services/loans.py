@@ -38,6 +38,7 @@ from loanfund.domain.loans import (
     next_tranche_status,
     tranche_problems,
 )
+from loanfund.domain.money import round_money
 from loanfund.domain.products import installments_for
 from loanfund.domain.schedule import build_schedule, parse_terms, to_json_dict
 from loanfund.models import Appraisal, Loan, LoanApplication, ScheduleVersion, Tranche
@@ -336,9 +337,13 @@ def cancel_tranche(session: Session, *, actor: Actor, tranche_id: int, reason: s
     return tranche
 
 
-def _schedule_version(session: Session, loan: Loan, tranche: Tranche, paid_before: Decimal) -> None:
-    """The first tranche gives the loan its schedule; a later one a new version on the larger
-    principal, from its value date over the installments that remain (earlier versions kept)."""
+def _schedule_version(session: Session, loan: Loan, tranche: Tranche) -> None:
+    """The first tranche gives the loan its schedule. A later one makes a new version: the
+    installments already due are kept as they were, and the rest are rebuilt by the engine on
+    their principal plus the tranche, from its value date. The principal scheduled before the
+    tranche still earns interest from the last due date to the tranche's value date; that
+    interest (balance × rate × days ÷ 365, rounded once) is added to the first rebuilt
+    installment. Earlier versions are kept."""
     versions = sorted(loan.schedules, key=lambda version: version.version)
     options = dict(loan.schedule_options)
     frequency, every = str(options.get("frequency", "month")), int(options.get("every", 1))
@@ -347,42 +352,67 @@ def _schedule_version(session: Session, loan: Loan, tranche: Tranche, paid_befor
         "annual_rate_pct": str(loan.annual_rate_pct),
         "disbursed_on": tranche.value_date.isoformat(),
     }
+    digits = money_digits()
     if not versions:
         terms.update(
             principal=str(tranche.amount),
             installments=installments_for(loan.term_months, frequency, every),
         )
+        schedule_terms = parse_terms(terms, default_currency_digits=digits)
+        installments = to_json_dict(build_schedule(schedule_terms), digits)
         reason = "first_tranche"
     else:
-        current = versions[-1].installments["installments"]
-        remaining = [row for row in current if row["due_on"] > tranche.value_date.isoformat()]
+        previous = versions[-1]
+        rows = previous.installments["installments"]
+        day = tranche.value_date.isoformat()
+        past = [row for row in rows if row["due_on"] <= day]
+        remaining = [row for row in rows if row["due_on"] > day]
         if not remaining:
             raise RuleViolation(_("The loan's term has ended: no installment is left to pay into."))
+        old_principal = sum((Decimal(row["principal"]) for row in remaining), Decimal(0))
         terms.update(
-            principal=str(paid_before + tranche.amount),
+            principal=str(old_principal + tranche.amount),
             installments=len(remaining),
             first_due_on=remaining[0]["due_on"],
         )
-        # The new version runs out the installments that remain, keeping the old rhythm: the
-        # periods already past come off the grace, deferral and interest-free counts, and the
-        # principal keeps falling on the same installments (every k-th, counted as before).
-        elapsed = len(current) - len(remaining)
+        # Keep the old rhythm: the periods already past come off the grace, deferral and
+        # interest-free counts, and principal keeps falling on the same installments.
+        elapsed = len(past)
         every_k = int(options.get("principal_every", 1))
         shifted = int(options.get("principal_grace", 0)) - elapsed
         terms["principal_grace"] = shifted if shifted >= 0 else shifted % every_k
         for name in ("interest_deferred", "interest_free"):
             terms[name] = max(0, int(options.get(name, 0)) - elapsed)
+        schedule_terms = parse_terms(terms, default_currency_digits=digits)
+        rebuilt = to_json_dict(build_schedule(schedule_terms), digits)["installments"]
+        since = dt.date.fromisoformat(
+            past[-1]["due_on"] if past else previous.terms["disbursed_on"]
+        )
+        gap = (tranche.value_date - since).days
+        carried = round_money(old_principal * loan.annual_rate_pct * gap / Decimal(36_500), digits)
+        merged = list(past)
+        for index, row in enumerate(rebuilt):
+            row = dict(row, n=len(past) + index + 1)
+            if index == 0 and carried:
+                row["interest"] = str(Decimal(row["interest"]) + carried)
+                row["total"] = str(Decimal(row["total"]) + carried)
+            merged.append(row)
+        installments = {
+            "installments": merged,
+            "totals": {
+                key: str(sum((Decimal(row[key]) for row in merged), Decimal(0)))
+                for key in ("principal", "interest", "total")
+            },
+        }
         reason = "tranche"
-    schedule_terms = parse_terms(terms, default_currency_digits=money_digits())
-    schedule = build_schedule(schedule_terms)
     session.add(
         ScheduleVersion(
             loan_id=loan.id,
             version=len(versions) + 1,
             reason=reason,
             effective_from=tranche.value_date,
-            terms={key: value for key, value in terms.items()},
-            installments=to_json_dict(schedule, schedule_terms.currency_digits),
+            terms=dict(terms),
+            installments=installments,
         )
     )
 
@@ -464,7 +494,7 @@ def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.da
         _guarded(session, Loan, loan.id, LoanStatus.CONTRACTED, {"status": LoanStatus.ACTIVE})
     session.refresh(loan)
     session.refresh(tranche)
-    _schedule_version(session, loan, tranche, paid)
+    _schedule_version(session, loan, tranche)
     _audit(
         session,
         actor,

@@ -136,8 +136,14 @@ def test_a_later_tranche_makes_a_new_schedule_version_and_keeps_the_first(sessio
     versions = sorted(loan.schedules, key=lambda v: v.version)
     assert [v.version for v in versions] == [1, 2]
     assert versions[1].installments["totals"]["principal"] == "300000000"
-    # 36 installments, the first (23 Dec 2026) already due before 2 Jan 2027: 35 remain.
-    assert len(versions[1].installments["installments"]) == 35
+    rows = versions[1].installments["installments"]
+    # Still 36 installments: the first (23 Dec 2026, due before the 2 Jan 2027 tranche) kept as
+    # it was, the other 35 rebuilt on 200 m + 100 m.
+    assert len(rows) == 36 and rows[0] == versions[0].installments["installments"][0]
+    # Installment 2 (23 Jan): 300 m × 5.4 % × 21/365 = 932,054.79 → 932,055 from the engine,
+    # plus the old 200 m's interest from 23 Dec to 2 Jan: × 10/365 = 295,890.41 → 295,890;
+    # together 1,227,945 (the same as 200 m for 31 days + 100 m for 21 days, to the đồng).
+    assert rows[1]["n"] == 2 and rows[1]["interest"] == "1227945"
 
 
 def test_a_tranche_the_fund_cannot_afford_is_refused_with_the_figures(session, world, loan):
