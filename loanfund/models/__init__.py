@@ -17,7 +17,7 @@ from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
-from loanfund.models.loan import Loan, ScheduleVersion, Tranche
+from loanfund.models.loan import Loan, Repayment, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.product import LoanProduct
 from loanfund.models.setting import Setting
@@ -45,6 +45,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "RelatedBorrowers",
+    "Repayment",
     "Role",
     "ScheduleVersion",
     "Setting",

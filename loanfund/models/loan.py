@@ -108,3 +108,33 @@ class ScheduleVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     loan: Mapped[Loan] = relationship(back_populates="schedules")
+
+
+class Repayment(Base):
+    """Money received from the borrower, allocated by the fund's order and posted to the books.
+    Never deleted: a mistake is reversed by a reversing entry."""
+
+    __tablename__ = "repayment"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('posted', 'reversed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    received_on: Mapped[dt.date] = mapped_column()
+    amount: Mapped[Decimal] = mapped_column(Money)
+    #: ``bank`` or ``cash``.
+    channel: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    #: The form's one-time key: the same receipt sent twice is recorded once.
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="posted")
+    #: ``{"by_component": {...}, "lines": [[n, component, amount], ...]}`` as allocated.
+    allocation: Mapped[dict[str, Any]] = mapped_column(JSON)
+    journal_entry_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("journal_entry.id"), unique=True
+    )
+    recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    recorded_by_label: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,6 +1,7 @@
 """Loan pages: from the approved application to a paid tranche, by three people."""
 
 import re
+from decimal import Decimal
 
 from loanfund.domain.loans import LoanStatus
 from loanfund.domain.roles import Role
@@ -107,3 +108,50 @@ def test_another_cooperative_gets_404_on_every_loan_url(client, factory, session
     for url in (f"/loans/{loan.id}/sign", f"/loans/{loan.id}/tranches"):
         assert client.post(url, data={"csrf_token": token}).status_code in (403, 404), url
     assert db.session.get(Loan, loan.id).status is LoanStatus.APPROVED
+
+
+def test_a_receipt_through_the_loan_page_and_its_printable_receipt(
+    client, factory, session, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: TODAY)
+    world, users, application = _world(session, factory, tmp_path)
+    loan = loan_service.make_loan(
+        session, actor=world["officer"], application_id=application.id, today=TODAY
+    )
+    loan_service.sign_contract(
+        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
+    )
+    tranche = loan_service.request_tranche(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        amount=Decimal(300_000_000),
+        value_date=TODAY,
+        payee="HTX",
+        account="1",
+        reference="",
+        idempotency_key="x" * 20,
+    )
+    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
+    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    sign_in(client, users["officer"].email)
+    page = client.get(f"/loans/{loan.id}").get_data(as_text=True)
+    # Paying off the day it was lent: just the 300 m of principal.
+    assert re.search(r'data-testid="payoff-total">₫300,000,000<', page)
+    key = re.search(
+        r'name="idempotency_key" type="hidden" value="([^"]+)"',
+        page[page.index("repayment-form") :],
+    ).group(1)
+    form = {
+        "idempotency_key": key,
+        "amount": "100,000,000",
+        "received_on": TODAY.isoformat(),
+        "channel": "bank",
+        "reference": "GBC 9",
+    }
+    response = post_form(client, f"/loans/{loan.id}/repayments", form, page=f"/loans/{loan.id}")
+    assert response.status_code == 302 and "/loans/repayments/" in response.location
+    receipt = client.get(response.location).get_data(as_text=True)
+    assert "One hundred million Vietnamese dong" in receipt and "Prepaid principal" in receipt
+    page = client.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="payoff-total">₫200,000,000<', page)

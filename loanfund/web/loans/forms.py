@@ -6,7 +6,15 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from loanfund.web.fields import MoneyField, no_control_characters, strip_filter
@@ -60,3 +68,26 @@ class CancelForm(FlaskForm):
         **_text,
     )
     cancel = SubmitField(_l("Cancel the tranche"))
+
+
+class RepaymentForm(FlaskForm):
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
+    received_on = DateField(
+        _l("Received on"), validators=[InputRequired(_l("Enter the day the money arrived."))]
+    )
+    amount = MoneyField(
+        _l("Amount received"),
+        validators=[InputRequired(_l("Enter the amount received."))],
+        minimum=Decimal(1),
+    )
+    channel = SelectField(
+        _l("Received by"),
+        choices=[SelectChoice("bank", _l("Bank transfer")), SelectChoice("cash", _l("Cash"))],
+        default="bank",
+    )
+    reference = StringField(
+        _l("Reference (bank voucher, receipt no.)"),
+        validators=[Length(max=120), no_control_characters],
+        **_text,
+    )
+    record = SubmitField(_l("Record the receipt"))

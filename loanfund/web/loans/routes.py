@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
@@ -14,15 +16,17 @@ from loanfund.domain.ledger import account_label, entry_kind_label
 from loanfund.domain.loans import LoanStatus, TrancheStatus, loan_status_label, tranche_status_label
 from loanfund.domain.policy import choice_label
 from loanfund.domain.products import purpose_label
-from loanfund.models import Tranche, User, db
+from loanfund.domain.repayments import Component, component_label, installment_status
+from loanfund.models import Repayment, Tranche, User, db
 from loanfund.queries import loans as queries
 from loanfund.services import loans as service
+from loanfund.services import repayments
 from loanfund.services.applications import load_application
 from loanfund.web.applications.staff_routes import amount_in_words, schedule_words
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
-from loanfund.web.loans.forms import CancelForm, SignForm, TrancheRequestForm
+from loanfund.web.loans.forms import CancelForm, RepaymentForm, SignForm, TrancheRequestForm
 from loanfund.web.messages import show_refusal
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
@@ -84,8 +88,30 @@ def detail(loan_id: int) -> Any:
         user.id: user.full_name
         for user in db.session.query(User).filter(User.id.in_(user_ids or {0}))
     }
+    repayment_form = RepaymentForm(formdata=None)
+    repayment_form.idempotency_key.data = secrets.token_urlsafe(24)
+    repayment_form.received_on.data = fund_today()
+    statuses: list[str] = []
+    quote = None
+    quote_day = fund_today()
+    if versions:
+        states, _terms = repayments.replay(db.session, loan)
+        statuses = [installment_status(state, fund_today()) for state in states]
+        with contextlib.suppress(ValueError):  # a malformed date keeps today
+            quote_day = dt.date.fromisoformat(request.args.get("payoff_on") or str(quote_day))
+        quote = repayments.payoff_quote(db.session, loan, quote_day)
     return render_template(
         "loans/detail.html",
+        repayment_form=repayment_form,
+        receipts=db.session.query(Repayment)
+        .filter(Repayment.loan_id == loan.id)
+        .order_by(Repayment.received_on, Repayment.id)
+        .all(),
+        statuses=statuses,
+        quote=quote,
+        quote_day=quote_day,
+        component_label=component_label,
+        Component=Component,
         loan=loan,
         money=queries.loan_money(db.session, loan),
         entries=queries.entries_of(db.session, loan.id) if actor.is_staff else [],
@@ -197,6 +223,55 @@ def tranche_action(tranche_id: int, action: str) -> Any:
     except LoanFundError as error:
         show_refusal(error)
     return _detail(loan_id)
+
+
+@bp.post("/<int:loan_id>/repayments")
+@permission_required(Permission.MANAGE_LOANS)
+def record_repayment(loan_id: int) -> Any:
+    service.load_loan(db.session, current_actor(), loan_id, Permission.MANAGE_LOANS)
+    form = RepaymentForm()
+    if form.validate_on_submit():
+        try:
+            receipt = repayments.record_repayment(
+                db.session,
+                actor=current_actor(),
+                loan_id=loan_id,
+                received_on=form.received_on.data,
+                amount=form.amount.data,
+                channel=form.channel.data,
+                reference=form.reference.data or "",
+                idempotency_key=form.idempotency_key.data,
+                today=fund_today(),
+            )
+        except LoanFundError as error:
+            show_refusal(error)
+        else:
+            flash(_("Receipt recorded and posted to the books."), "success")
+            return redirect(url_for(".receipt", repayment_id=receipt.id))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "danger")
+    return _detail(loan_id)
+
+
+@bp.get("/repayments/<int:repayment_id>")
+@permission_required(Permission.VIEW_LOAN)
+def receipt(repayment_id: int) -> Any:
+    """A printable receipt showing where the money went."""
+    repayment = db.session.get(Repayment, repayment_id)
+    if repayment is None:
+        abort(404)
+    loan = service.load_loan(db.session, current_actor(), repayment.loan_id, Permission.VIEW_LOAN)
+    return render_template(
+        "loans/receipt.html",
+        repayment=repayment,
+        loan=loan,
+        fund=current_fund(),
+        amount_words=amount_in_words(repayment.amount),
+        component_label=component_label,
+        Component=Component,
+    )
 
 
 @bp.get("/<int:loan_id>/contract")

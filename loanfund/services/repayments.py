@@ -1,0 +1,238 @@
+"""Receipts from borrowers: allocation by the fund's order, the payoff, and the books.
+
+A loan's repayment state is never stored as running balances: it is replayed from its current
+schedule version and its posted receipts, in date order, through ``domain.repayments``. Each
+receipt's allocation is recorded with it and posted as one balanced entry: debit fund cash;
+credit loans receivable (principal), interest income and penalty income.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loanfund.domain.access import Actor, Permission
+from loanfund.domain.errors import Conflict, InvalidTransition, RuleViolation
+from loanfund.domain.i18n import _, fmt_date
+from loanfund.domain.ledger import Account, EntryKind, Line
+from loanfund.domain.loans import LoanStatus, next_loan_status
+from loanfund.domain.repayments import (
+    Allocation,
+    Component,
+    Due,
+    InstallmentState,
+    Payoff,
+    Terms,
+    allocate,
+    initial_state,
+    payoff,
+)
+from loanfund.models import Loan, Repayment
+from loanfund.models.types import money_digits
+from loanfund.services.applications import fund_policy
+from loanfund.services.audit import record_event
+from loanfund.services.ledger import post_entry
+from loanfund.services.loans import load_loan
+
+CHANNELS = ("bank", "cash")
+
+
+def _current_version(loan: Loan):  # type: ignore[no-untyped-def]
+    versions = sorted(loan.schedules, key=lambda version: version.version)
+    if not versions:
+        raise InvalidTransition(_("The loan has no schedule yet: nothing has been disbursed."))
+    return versions[0], versions[-1]
+
+
+def repayment_terms(session: Session, loan: Loan) -> Terms:
+    first, _latest = _current_version(loan)
+    return Terms(
+        disbursed_on=dt.date.fromisoformat(first.terms["disbursed_on"]),
+        annual_rate_pct=loan.annual_rate_pct,
+        overdue_rate_pct_of_rate=loan.overdue_rate_pct_of_rate,
+        order=fund_policy(session).allocation_order,
+        digits=money_digits(),
+    )
+
+
+def posted_receipts(session: Session, loan: Loan) -> list[Repayment]:
+    return list(
+        session.scalars(
+            select(Repayment)
+            .where(Repayment.loan_id == loan.id, Repayment.status == "posted")
+            .order_by(Repayment.received_on, Repayment.id)
+        )
+    )
+
+
+def replay(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
+    """The loan's installments with what its posted receipts paid on each."""
+    terms = repayment_terms(session, loan)
+    _first, latest = _current_version(loan)
+    dues = [
+        Due(
+            int(row["n"]),
+            dt.date.fromisoformat(row["due_on"]),
+            Decimal(row["principal"]),
+            Decimal(row["interest"]),
+        )
+        for row in latest.installments["installments"]
+    ]
+    states = initial_state(dues, terms.disbursed_on)
+    for receipt in posted_receipts(session, loan):
+        allocate(states, terms, receipt.received_on, receipt.amount)
+    return states, terms
+
+
+def payoff_quote(session: Session, loan: Loan, day: dt.date) -> Payoff:
+    """Everything that settles the loan on ``day``."""
+    states, terms = replay(session, loan)
+    return payoff(states, terms, day)
+
+
+def _allocation_json(allocation: Allocation) -> dict[str, object]:
+    return {
+        "by_component": {key.value: str(value) for key, value in allocation.by_component.items()},
+        "lines": [[n, component.value, str(value)] for n, component, value in allocation.lines],
+    }
+
+
+def record_repayment(
+    session: Session,
+    *,
+    actor: Actor,
+    loan_id: int,
+    received_on: dt.date,
+    amount: Decimal,
+    channel: str,
+    reference: str,
+    idempotency_key: str,
+    today: dt.date,
+) -> Repayment:
+    """Record money received: allocate it, post it, and close the loan when it is all repaid.
+
+    Raises:
+        RuleViolation: a date in the future or before the last receipt, an unknown channel, an
+            amount of zero or above the payoff (with the payoff figure).
+    """
+    loan = load_loan(session, actor, loan_id, Permission.MANAGE_LOANS)
+    existing = session.scalar(select(Repayment).where(Repayment.idempotency_key == idempotency_key))
+    if existing is not None:
+        if existing.loan_id != loan.id:
+            raise Conflict(_("This form was already used for another loan. Reload the page."))
+        return existing
+    if loan.status is not LoanStatus.ACTIVE:
+        raise InvalidTransition(_("Repayments are recorded on active loans."))
+    states, terms = replay(session, loan)
+    problems: list[str] = []
+    if received_on > today:
+        problems.append(
+            _(
+                "The receipt date %(date)s is in the future (today is %(today)s).",
+                date=fmt_date(received_on),
+                today=fmt_date(today),
+            )
+        )
+    receipts = posted_receipts(session, loan)
+    if receipts and received_on < receipts[-1].received_on:
+        problems.append(
+            _(
+                "Receipts are recorded in date order; the last one is dated %(date)s.",
+                date=fmt_date(receipts[-1].received_on),
+            )
+        )
+    if received_on < terms.disbursed_on:
+        problems.append(_("The receipt is dated before the loan was disbursed."))
+    if channel not in CHANNELS:
+        problems.append(_("Choose how the money was received."))
+    if problems:
+        raise RuleViolation(problems)
+    allocation = allocate(states, terms, received_on, amount)  # RuleViolation above the payoff
+    lines = [Line.dr(Account.CASH, amount)]
+    for account, value in (
+        (Account.LOANS_RECEIVABLE, allocation.principal),
+        (Account.INTEREST_INCOME, allocation.interest),
+        (Account.PENALTY_INCOME, allocation.penalty),
+    ):
+        if value > 0:
+            lines.append(Line.cr(account, value))
+    entry = post_entry(
+        session,
+        actor=actor,
+        kind=EntryKind.REPAYMENT,
+        value_date=received_on,
+        lines=lines,
+        description=_("Repayment under %(contract)s", contract=loan.contract_no),
+        reference=reference.strip(),
+        cooperative_id=loan.cooperative_id,
+        loan_id=loan.id,
+    )
+    repayment = Repayment(
+        loan_id=loan.id,
+        received_on=received_on,
+        amount=amount,
+        channel=channel,
+        reference=reference.strip()[:120],
+        idempotency_key=idempotency_key,
+        status="posted",
+        allocation=_allocation_json(allocation),
+        journal_entry_id=entry.id,
+        recorded_by_id=actor.user_id,
+        recorded_by_label=actor.label,
+    )
+    session.add(repayment)
+    try:
+        session.flush()
+    except IntegrityError:  # the same form sent twice at the same moment
+        session.rollback()
+        existing = session.scalar(
+            select(Repayment).where(Repayment.idempotency_key == idempotency_key)
+        )
+        if existing is None:
+            raise
+        return existing
+    record_event(
+        session,
+        actor=actor,
+        action="loan.repayment",
+        entity="loan",
+        entity_id=loan.id,
+        cooperative_id=loan.cooperative_id,
+        after={
+            "repayment": repayment.id,
+            "amount": amount,
+            "received_on": received_on,
+            **{key: value for key, value in repayment.allocation["by_component"].items()},
+        },
+    )
+    if payoff(states, terms, received_on).total == 0:  # nothing left, penalty included
+        next_loan_status(loan.status, "close")
+        result = session.execute(
+            update(Loan)
+            .where(Loan.id == loan.id, Loan.status == LoanStatus.ACTIVE)
+            .values(status=LoanStatus.CLOSED)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.rollback()
+            raise Conflict(_("Someone changed this loan a moment ago. Please reload the page."))
+        record_event(
+            session,
+            actor=actor,
+            action="loan.close",
+            entity="loan",
+            entity_id=loan.id,
+            cooperative_id=loan.cooperative_id,
+            before={"status": LoanStatus.ACTIVE},
+            after={"status": LoanStatus.CLOSED},
+        )
+    session.commit()
+    session.refresh(loan)
+    return repayment
+
+
+__all__ = ["CHANNELS", "Component", "payoff_quote", "record_repayment", "replay"]

@@ -1,0 +1,109 @@
+"""Receipts on a loan: allocated by the fund's order, posted to the books, closing the loan."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from loanfund.domain.errors import RuleViolation
+from loanfund.domain.ledger import Account
+from loanfund.domain.loans import LoanStatus
+from loanfund.queries.ledger import account_balances
+from loanfund.queries.loans import principal_by_loan
+from loanfund.services import loans as loan_service
+from loanfund.services.appraisals import decide_application
+from loanfund.services.repayments import payoff_quote, record_repayment, replay
+from tests.conftest import TODAY
+from tests.integration.conftest import appraised
+
+D = Decimal
+
+
+@pytest.fixture
+def active(session, world):
+    """300 m lent on 23 Nov 2026 over 36 months, principal every third month, at 5.4 %."""
+    application = appraised(session, world)
+    decide_application(
+        session,
+        actor=world["approver"],
+        application_id=application.id,
+        verdict="approve",
+        today=TODAY,
+    )
+    loan = loan_service.make_loan(
+        session, actor=world["officer"], application_id=application.id, today=TODAY
+    )
+    loan_service.sign_contract(
+        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
+    )
+    tranche = loan_service.request_tranche(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        amount=D(300_000_000),
+        value_date=TODAY,
+        payee="HTX",
+        account="0001",
+        reference="",
+        idempotency_key="t1",
+    )
+    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
+    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    return loan
+
+
+def _pay(session, world, loan, day, amount, key):
+    return record_repayment(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        received_on=day,
+        amount=D(amount),
+        channel="bank",
+        reference="GBC",
+        idempotency_key=key,
+        today=day,
+    )
+
+
+def test_an_installment_paid_on_its_due_date_is_interest_income_and_a_receipt(
+    session, world, active
+):
+    # First installment, 23 Dec 2026: no principal (every third), interest
+    # 300,000,000 × 5.4 % × 30/365 = 1,331,506.85 → 1,331,507.
+    states, _terms = replay(session, active)
+    assert states[0].due.interest == D(1_331_507) and states[0].due.principal == 0
+    receipt = _pay(session, world, active, dt.date(2026, 12, 23), "1331507", "r1")
+    assert receipt.allocation["by_component"] == {"current_interest": "1331507"}
+    assert _pay(session, world, active, dt.date(2026, 12, 23), "1331507", "r1").id == receipt.id
+    balances = account_balances(session)
+    assert balances[Account.INTEREST_INCOME] == D(1_331_507)
+    assert balances[Account.LOANS_RECEIVABLE] == D(300_000_000)
+
+
+def test_receipts_are_dated_in_order_and_capped_at_the_payoff(session, world, active):
+    _pay(session, world, active, dt.date(2026, 12, 23), "1000000", "a")
+    with pytest.raises(RuleViolation, match="date order"):
+        _pay(session, world, active, dt.date(2026, 12, 20), "1000", "b")
+    quote = payoff_quote(session, active, dt.date(2027, 1, 5)).total
+    with pytest.raises(RuleViolation, match="payoff"):
+        _pay(session, world, active, dt.date(2027, 1, 5), str(quote + 1), "c")
+
+
+def test_paying_the_payoff_closes_the_loan_and_the_books_reconcile(session, world, active):
+    day = dt.date(2027, 3, 1)
+    quote = payoff_quote(session, active, day)
+    receipt = _pay(session, world, active, day, str(quote.total), "all")
+    assert active.status is LoanStatus.CLOSED
+    parts = receipt.allocation["by_component"]
+    assert sum(D(value) for value in parts.values()) == quote.total
+    balances = account_balances(session)
+    # Everything lent came back: receivable 0, and cash + interest + penalty reconcile.
+    assert balances[Account.LOANS_RECEIVABLE] == 0 == sum(principal_by_loan(session).values())
+    assert (
+        balances[Account.CASH]
+        == balances[Account.FUND_CAPITAL]
+        + balances[Account.INTEREST_INCOME]
+        + balances[Account.PENALTY_INCOME]
+    )
+    assert balances[Account.PENALTY_INCOME] > 0  # the 23 Feb principal was paid 6 days late
