@@ -22,6 +22,7 @@ from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult
 from loanfund.domain.cooperatives import CooperativeProfile, LegalType
 from loanfund.domain.documents import DocumentKind, required_kinds
 from loanfund.domain.products import ProductTerms, PurposeCategory
+from loanfund.domain.repayments import Component
 from loanfund.domain.roles import Role
 from loanfund.models import LoanProduct, User
 from loanfund.services import demo_data
@@ -51,6 +52,7 @@ from loanfund.services.loans import (
     sign_contract,
 )
 from loanfund.services.products import create_product
+from loanfund.services.repayments import payoff_quote, record_repayment, replay
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +340,8 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 today=today,
                 reason="Dòng tiền dự án gần như bằng chi phí: không đủ khả năng trả nợ.",
             )
-    return len(demo_data.APPLICATIONS)
+    _demo_repaying_loan(session, store=store, officer=officer, approver=approver, today=today)
+    return len(demo_data.APPLICATIONS) + 1
 
 
 def _demo_loan(
@@ -360,3 +363,112 @@ def _demo_loan(
     )
     approve_tranche(session, actor=approver, tranche_id=tranche.id)
     pay_tranche(session, actor=officer, tranche_id=tranche.id, today=today)
+
+
+def _demo_repaying_loan(
+    session: Session, *, store: FileStore, officer: Actor, approver: Actor, today: dt.date
+) -> None:
+    """An older loan with a repayment history: applied for 240 days ago, disbursed 210 days
+    ago, each installment paid on its due date except one paid 12 days late (with penalty)."""
+    rep = actor_for(_user(session, "baola@demo.quyhtx.vn"))
+    product = session.scalar(select(LoanProduct).where(LoanProduct.code == "VLD-2026"))
+    assert product is not None
+    start = today - dt.timedelta(days=240)
+    draft = ApplicationDraft(
+        product_id=product.id,
+        amount=Decimal(240_000_000),
+        term_months=12,
+        schedule_options=dict(product.schedule_options),
+        purpose=PurposeCategory.WORKING_CAPITAL,
+        purpose_description="Mua mây, tre, song nguyên liệu cho đơn hàng xuất khẩu Nhật Bản.",
+        project_description="Đơn hàng 12.000 sản phẩm mây tre đan giao trong năm.",
+        project_cost=Decimal(400_000_000),
+        own_equity=Decimal(160_000_000),
+        members_benefiting=88,
+        jobs_created=20,
+        cash_flows=(CashFlowLine(1, Decimal(1_900_000_000), Decimal(1_500_000_000)),),
+        collateral=(
+            CollateralItem(
+                CollateralKind.MACHINERY,
+                "Máy chẻ nan và lò sấy",
+                "Hợp tác xã",
+                Decimal(300_000_000),
+            ),
+        ),
+        guarantors=(),
+    )
+    application = create_application(
+        session, actor=rep, cooperative_id=rep.cooperative_id, draft=draft, today=start
+    )
+    for kind in sorted(required_kinds(None, secured=True)):
+        upload_document(
+            session,
+            actor=rep,
+            application_id=application.id,
+            kind=DocumentKind(kind),
+            filename=f"{kind}.pdf",
+            source=demo_pdf(f"{application.number} {kind}"),
+            store=store,
+            max_bytes=10 * 1024 * 1024,
+        )
+    submit_application(session, actor=rep, application_id=application.id, today=start)
+    start_appraisal(session, actor=officer, application_id=application.id)
+    save_appraisal(
+        session,
+        actor=officer,
+        application_id=application.id,
+        data=AppraisalInput(
+            findings={area: (FindingResult.PASS, "Đạt.") for area in AppraisalArea},
+            credit_check_on=start + dt.timedelta(days=3),
+            credit_check_reference="CIC-" + application.number,
+            credit_check_result="clean",
+            recommendation="approve",
+        ),
+        today=start + dt.timedelta(days=5),
+    )
+    decided = start + dt.timedelta(days=20)
+    complete_appraisal(session, actor=officer, application_id=application.id, today=decided)
+    decide_application(
+        session, actor=approver, application_id=application.id, verdict="approve", today=decided
+    )
+    loan = make_loan(session, actor=officer, application_id=application.id, today=decided)
+    sign_contract(session, actor=officer, loan_id=loan.id, signed_on=decided, today=decided)
+    paid_on = decided + dt.timedelta(days=10)
+    tranche = request_tranche(
+        session,
+        actor=officer,
+        loan_id=loan.id,
+        amount=loan.amount,
+        value_date=paid_on,
+        payee="HTX Sản xuất và dịch vụ mây tre đan Bao La",
+        account="5501 2050 11223 — BIDV Huế",
+        reference="UNC 0002",
+        idempotency_key=f"demo-loan-{loan.id}-1",
+    )
+    approve_tranche(session, actor=approver, tranche_id=tranche.id)
+    pay_tranche(session, actor=officer, tranche_id=tranche.id, today=paid_on)
+    states, _terms = replay(session, loan)
+    for number, state in enumerate(states):
+        due_on = state.due.due_on
+        late = number == 2
+        day = due_on + dt.timedelta(days=12) if late else due_on
+        if day > today:
+            break
+        quote = payoff_quote(session, loan, day).by_component
+        amount = (
+            quote[Component.OVERDUE_PRINCIPAL]
+            + quote[Component.OVERDUE_INTEREST]
+            + quote[Component.PENALTY]
+            + (Decimal(0) if late else state.due.principal + state.due.interest)
+        )
+        record_repayment(
+            session,
+            actor=officer,
+            loan_id=loan.id,
+            received_on=day,
+            amount=amount,
+            channel="bank",
+            reference=f"GBC {number + 1:04d}",
+            idempotency_key=f"demo-repayment-{loan.id}-{number + 1}",
+            today=day,
+        )
