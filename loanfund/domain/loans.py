@@ -40,6 +40,7 @@ LOAN_TRANSITIONS: TransitionTable[LoanStatus] = {
     (_L.APPROVED, "sign"): _L.CONTRACTED,
     (_L.CONTRACTED, "activate"): _L.ACTIVE,
     (_L.ACTIVE, "close"): _L.CLOSED,
+    (_L.CLOSED, "reopen"): _L.ACTIVE,  # a reversed receipt leaves something owed again
     (_L.ACTIVE, "recall"): _L.RECALLED,
     (_L.ACTIVE, "write_off"): _L.WRITTEN_OFF,
 }
@@ -80,6 +81,7 @@ def loan_action_label(action: str) -> str:
         "sign": _("record the signing of this contract"),
         "activate": _("activate this loan"),
         "close": _("close this loan"),
+        "reopen": _("reopen this loan"),
         "recall": _("recall this loan"),
         "write_off": _("write this loan off"),
     }[action]

@@ -138,3 +138,7 @@ class Repayment(Base):
     recorded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     recorded_by_label: Mapped[str] = mapped_column(String(255))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A reversal is asked for by one person (with the reason) and approved by another.
+    reversal_reason: Mapped[str] = mapped_column(Text, default="")
+    reversal_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    reversed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))

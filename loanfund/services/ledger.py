@@ -42,6 +42,7 @@ def post_entry(
     reference: str = "",
     cooperative_id: int | None = None,
     loan_id: int | None = None,
+    reverses_id: int | None = None,
 ) -> JournalEntry:
     """Add one balanced entry to the caller's transaction (the caller commits).
 
@@ -59,6 +60,7 @@ def post_entry(
         reference=reference,
         cooperative_id=cooperative_id,
         loan_id=loan_id,
+        reverses_id=reverses_id,
         posted_by_id=actor.user_id,
         posted_by_label=actor.label,
     )

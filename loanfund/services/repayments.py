@@ -16,7 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission
-from loanfund.domain.errors import Conflict, InvalidTransition, RuleViolation
+from loanfund.domain.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+)
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.ledger import Account, EntryKind, Line
 from loanfund.domain.loans import LoanStatus, next_loan_status
@@ -31,7 +37,7 @@ from loanfund.domain.repayments import (
     initial_state,
     payoff,
 )
-from loanfund.models import Loan, Repayment
+from loanfund.models import JournalEntry, Loan, Repayment
 from loanfund.models.types import money_digits
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
@@ -71,18 +77,7 @@ def posted_receipts(session: Session, loan: Loan) -> list[Repayment]:
 
 def replay(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
     """The loan's installments with what its posted receipts paid on each."""
-    terms = repayment_terms(session, loan)
-    _first, latest = _current_version(loan)
-    dues = [
-        Due(
-            int(row["n"]),
-            dt.date.fromisoformat(row["due_on"]),
-            Decimal(row["principal"]),
-            Decimal(row["interest"]),
-        )
-        for row in latest.installments["installments"]
-    ]
-    states = initial_state(dues, terms.disbursed_on)
+    states, terms = replay_until(session, loan, None)
     for receipt in posted_receipts(session, loan):
         allocate(states, terms, receipt.received_on, receipt.amount)
     return states, terms
@@ -152,20 +147,12 @@ def record_repayment(
     if problems:
         raise RuleViolation(problems)
     allocation = allocate(states, terms, received_on, amount)  # RuleViolation above the payoff
-    lines = [Line.dr(Account.CASH, amount)]
-    for account, value in (
-        (Account.LOANS_RECEIVABLE, allocation.principal),
-        (Account.INTEREST_INCOME, allocation.interest),
-        (Account.PENALTY_INCOME, allocation.penalty),
-    ):
-        if value > 0:
-            lines.append(Line.cr(account, value))
     entry = post_entry(
         session,
         actor=actor,
         kind=EntryKind.REPAYMENT,
         value_date=received_on,
-        lines=lines,
+        lines=_entry_lines(allocation, amount),
         description=_("Repayment under %(contract)s", contract=loan.contract_no),
         reference=reference.strip(),
         cooperative_id=loan.cooperative_id,
@@ -235,4 +222,180 @@ def record_repayment(
     return repayment
 
 
-__all__ = ["CHANNELS", "Component", "payoff_quote", "record_repayment", "replay"]
+def _entry_lines(allocation: Allocation, amount: Decimal) -> list[Line]:
+    lines = [Line.dr(Account.CASH, amount)]
+    for account, value in (
+        (Account.LOANS_RECEIVABLE, allocation.principal),
+        (Account.INTEREST_INCOME, allocation.interest),
+        (Account.PENALTY_INCOME, allocation.penalty),
+    ):
+        if value > 0:
+            lines.append(Line.cr(account, value))
+    return lines
+
+
+def _reversing_entry(session: Session, *, actor: Actor, loan: Loan, entry_id: int, reason: str):  # type: ignore[no-untyped-def]
+    """The mirror of an entry (every debit a credit and back), pointing at it."""
+    original = session.get(JournalEntry, entry_id)
+    assert original is not None
+    entry = post_entry(
+        session,
+        actor=actor,
+        kind=EntryKind.REVERSAL,
+        value_date=original.value_date,
+        lines=[Line(line.account, debit=line.credit, credit=line.debit) for line in original.lines],
+        description=_("Reversal of entry %(id)s: %(reason)s", id=original.id, reason=reason),
+        reference=original.reference,
+        cooperative_id=loan.cooperative_id,
+        loan_id=loan.id,
+        reverses_id=original.id,
+    )
+    return entry
+
+
+def request_reversal(
+    session: Session, *, actor: Actor, repayment_id: int, reason: str
+) -> Repayment:
+    """An officer asks for a mistaken receipt to be reversed (a second person approves)."""
+    repayment = session.get(Repayment, repayment_id)
+    if repayment is None:
+        raise NotFound(_("No such receipt."))
+    load_loan(session, actor, repayment.loan_id, Permission.MANAGE_LOANS)
+    if repayment.status != "posted" or repayment.reversal_requested_by_id is not None:
+        raise InvalidTransition(_("This receipt is already reversed or awaiting reversal."))
+    reason = reason.strip()
+    if not reason:
+        raise RuleViolation(_("Say why the receipt is reversed."))
+    repayment.reversal_reason = reason[:1000]
+    repayment.reversal_requested_by_id = actor.user_id
+    record_event(
+        session,
+        actor=actor,
+        action="loan.repayment_reversal_request",
+        entity="loan",
+        entity_id=repayment.loan_id,
+        after={"repayment": repayment.id, "amount": repayment.amount},
+        note=reason,
+    )
+    session.commit()
+    return repayment
+
+
+def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Repayment:
+    """A second person approves the reversal: the receipt's entry is mirrored, and every later
+    receipt is allocated again in date order (its old entry mirrored, a new one posted) so the
+    books follow the fund's order as if the mistaken receipt had never been recorded.
+
+    Raises:
+        NotPermitted: the actor asked for the reversal (four-eyes), or may not approve.
+    """
+    repayment = session.get(Repayment, repayment_id)
+    if repayment is None:
+        raise NotFound(_("No such receipt."))
+    loan = load_loan(session, actor, repayment.loan_id, Permission.APPROVE_DISBURSEMENT)
+    if repayment.status != "posted" or repayment.reversal_requested_by_id is None:
+        raise InvalidTransition(_("No reversal of this receipt is awaiting approval."))
+    if actor.user_id is None or actor.user_id == repayment.reversal_requested_by_id:
+        raise NotPermitted(
+            _("You asked for this reversal: someone else must approve it (four-eyes rule).")
+        )
+    result = session.execute(
+        update(Repayment)
+        .where(Repayment.id == repayment.id, Repayment.status == "posted")
+        .values(status="reversed", reversed_by_id=actor.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(_("Someone changed this receipt a moment ago. Please reload the page."))
+    assert repayment.journal_entry_id is not None
+    _reversing_entry(
+        session,
+        actor=actor,
+        loan=loan,
+        entry_id=repayment.journal_entry_id,
+        reason=repayment.reversal_reason,
+    )
+    session.expire(repayment)
+    # Allocate again every receipt still posted, in order; re-post those that change.
+    states, terms = replay_until(session, loan, None)
+    for receipt in posted_receipts(session, loan):
+        allocation = allocate(states, terms, receipt.received_on, receipt.amount)
+        new = _allocation_json(allocation)
+        if new == receipt.allocation:
+            continue
+        assert receipt.journal_entry_id is not None
+        _reversing_entry(
+            session,
+            actor=actor,
+            loan=loan,
+            entry_id=receipt.journal_entry_id,
+            reason=_("allocated again after a reversal"),
+        )
+        entry = post_entry(
+            session,
+            actor=actor,
+            kind=EntryKind.REPAYMENT,
+            value_date=receipt.received_on,
+            lines=_entry_lines(allocation, receipt.amount),
+            description=_("Repayment under %(contract)s", contract=loan.contract_no),
+            reference=receipt.reference,
+            cooperative_id=loan.cooperative_id,
+            loan_id=loan.id,
+        )
+        receipt.allocation = new
+        receipt.journal_entry_id = entry.id
+    if (
+        loan.status is LoanStatus.CLOSED
+        and payoff(
+            states,
+            terms,
+            max(
+                (r.received_on for r in posted_receipts(session, loan)), default=terms.disbursed_on
+            ),
+        ).total
+        > 0
+    ):
+        next_loan_status(loan.status, "reopen")
+        loan.status = LoanStatus.ACTIVE
+    record_event(
+        session,
+        actor=actor,
+        action="loan.repayment_reverse",
+        entity="loan",
+        entity_id=loan.id,
+        cooperative_id=loan.cooperative_id,
+        after={"repayment": repayment_id},
+    )
+    session.commit()
+    session.refresh(loan)
+    return repayment
+
+
+def replay_until(
+    session: Session, loan: Loan, _until: dt.date | None
+) -> tuple[list[InstallmentState], Terms]:
+    """The loan's installments before any receipt (the starting point of a replay)."""
+    terms = repayment_terms(session, loan)
+    _first, latest = _current_version(loan)
+    dues = [
+        Due(
+            int(row["n"]),
+            dt.date.fromisoformat(row["due_on"]),
+            Decimal(row["principal"]),
+            Decimal(row["interest"]),
+        )
+        for row in latest.installments["installments"]
+    ]
+    return initial_state(dues, terms.disbursed_on), terms
+
+
+__all__ = [
+    "CHANNELS",
+    "Component",
+    "approve_reversal",
+    "payoff_quote",
+    "record_repayment",
+    "replay",
+    "request_reversal",
+]

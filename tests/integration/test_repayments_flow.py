@@ -107,3 +107,39 @@ def test_paying_the_payoff_closes_the_loan_and_the_books_reconcile(session, worl
         + balances[Account.PENALTY_INCOME]
     )
     assert balances[Account.PENALTY_INCOME] > 0  # the 23 Feb principal was paid 6 days late
+
+
+def test_a_reversal_needs_a_second_person_and_later_receipts_are_allocated_again(
+    session, world, active, factory
+):
+    from sqlalchemy import select
+
+    from loanfund.domain.errors import NotPermitted
+    from loanfund.domain.roles import Role
+    from loanfund.models import JournalEntry
+    from loanfund.services.accounts import actor_for
+    from loanfund.services.repayments import approve_reversal, request_reversal
+
+    # 23 Dec: the first installment's interest, 1,331,507. 23 Jan: 2,000,000, which pays the
+    # second installment's interest and prepays the rest.
+    wrong = _pay(session, world, active, dt.date(2026, 12, 23), "1331507", "w")
+    later = _pay(session, world, active, dt.date(2027, 1, 23), "2000000", "l")
+    before = dict(later.allocation["by_component"])
+    assert "overdue_interest" not in before
+    both = actor_for(factory.user(Role.OFFICER, Role.APPROVER))
+    request_reversal(session, actor=both, repayment_id=wrong.id, reason="Wrong loan.")
+    with pytest.raises(NotPermitted, match="four-eyes"):
+        approve_reversal(session, actor=both, repayment_id=wrong.id)
+    approve_reversal(session, actor=world["approver"], repayment_id=wrong.id)
+    session.expire_all()
+    assert session.get(type(wrong), wrong.id).status == "reversed"
+    # Without the 23 Dec receipt, the 23 Jan one first pays installment 1's interest, now
+    # overdue (principal first: overdue principal is 0, then overdue interest 1,331,507).
+    after = session.get(type(later), later.id).allocation["by_component"]
+    assert after["overdue_interest"] == "1331507"
+    assert sum(D(value) for value in after.values()) == D(2_000_000)
+    # Nothing deleted: the original entries stand, each mirrored by a reversal.
+    reversals = session.scalars(select(JournalEntry).where(JournalEntry.kind == "reversal")).all()
+    assert len(reversals) == 2 and all(entry.reverses_id for entry in reversals)
+    balances = account_balances(session)
+    assert balances[Account.CASH] == D(25_000_000_000) - D(300_000_000) + D(2_000_000)

@@ -155,3 +155,64 @@ def test_a_receipt_through_the_loan_page_and_its_printable_receipt(
     assert "One hundred million Vietnamese dong" in receipt and "Prepaid principal" in receipt
     page = client.get(f"/loans/{loan.id}").get_data(as_text=True)
     assert re.search(r'data-testid="payoff-total">₫200,000,000<', page)
+
+
+def test_a_receipt_is_reversed_by_two_people_through_the_loan_page(
+    client, factory, session, tmp_path, monkeypatch
+):
+    from loanfund.models import Repayment
+    from loanfund.services.repayments import record_repayment
+
+    monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: TODAY)
+    world, users, application = _world(session, factory, tmp_path)
+    loan = loan_service.make_loan(
+        session, actor=world["officer"], application_id=application.id, today=TODAY
+    )
+    loan_service.sign_contract(
+        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
+    )
+    tranche = loan_service.request_tranche(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        amount=Decimal(300_000_000),
+        value_date=TODAY,
+        payee="HTX",
+        account="1",
+        reference="",
+        idempotency_key="y" * 20,
+    )
+    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
+    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    receipt = record_repayment(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        received_on=TODAY,
+        amount=Decimal(1_000_000),
+        channel="cash",
+        reference="",
+        idempotency_key="z" * 20,
+        today=TODAY,
+    )
+    sign_in(client, users["officer"].email)
+    post_form(
+        client,
+        f"/loans/repayments/{receipt.id}/reverse",
+        {"reason": "Typed twice."},
+        page=f"/loans/{loan.id}",
+    )
+    approver = client.application.test_client()
+    sign_in(approver, users["approver"].email)
+    page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert 'data-testid="approve-reversal"' in page and "Typed twice." in page
+    post_form(
+        approver,
+        f"/loans/repayments/{receipt.id}/reverse",
+        {"step": "approve"},
+        page=f"/loans/{loan.id}",
+    )
+    db.session.expire_all()
+    assert db.session.get(Repayment, receipt.id).status == "reversed"
+    page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert re.search(r'data-testid="payoff-total">₫300,000,000<', page)

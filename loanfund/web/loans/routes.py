@@ -255,6 +255,33 @@ def record_repayment(loan_id: int) -> Any:
     return _detail(loan_id)
 
 
+@bp.post("/repayments/<int:repayment_id>/reverse")
+@permission_required(Permission.VIEW_LOAN)
+def reverse_repayment(repayment_id: int) -> Any:
+    """Ask for a receipt to be reversed (officer), or approve that (someone else, approver)."""
+    repayment = db.session.get(Repayment, repayment_id)
+    if repayment is None:
+        abort(404)
+    actor = current_actor()
+    service.load_loan(db.session, actor, repayment.loan_id, Permission.VIEW_LOAN)
+    loan_id = repayment.loan_id
+    try:
+        if request.form.get("step") == "approve":
+            repayments.approve_reversal(db.session, actor=actor, repayment_id=repayment_id)
+            flash(_("The receipt is reversed and later receipts were allocated again."), "success")
+        else:
+            repayments.request_reversal(
+                db.session,
+                actor=actor,
+                repayment_id=repayment_id,
+                reason=request.form.get("reason", "")[:1000],
+            )
+            flash(_("Reversal asked for; an approver must approve it."), "success")
+    except LoanFundError as error:
+        show_refusal(error)
+    return _detail(loan_id)
+
+
 @bp.get("/repayments/<int:repayment_id>")
 @permission_required(Permission.VIEW_LOAN)
 def receipt(repayment_id: int) -> Any:
