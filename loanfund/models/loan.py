@@ -118,10 +118,15 @@ class Repayment(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('posted', 'reversed')", name="status"),
+        # Two receipts allocated at the same moment against the same state would both claim
+        # the same installments: the second one to commit hits this and is refused.
+        UniqueConstraint("loan_id", "sequence"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    #: 1, 2, 3… per loan, in the order receipts were recorded.
+    sequence: Mapped[int] = mapped_column()
     received_on: Mapped[dt.date] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(Money)
     #: ``bank`` or ``cash``.

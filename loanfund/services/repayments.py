@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,6 +122,10 @@ def record_repayment(
         return existing
     if loan.status is not LoanStatus.ACTIVE:
         raise InvalidTransition(_("Repayments are recorded on active loans."))
+    sequence = (
+        session.scalar(select(func.max(Repayment.sequence)).where(Repayment.loan_id == loan.id))
+        or 0
+    ) + 1
     states, terms = replay(session, loan)
     problems: list[str] = []
     if received_on > today:
@@ -160,6 +164,7 @@ def record_repayment(
     )
     repayment = Repayment(
         loan_id=loan.id,
+        sequence=sequence,
         received_on=received_on,
         amount=amount,
         channel=channel,
@@ -174,13 +179,15 @@ def record_repayment(
     session.add(repayment)
     try:
         session.flush()
-    except IntegrityError:  # the same form sent twice at the same moment
+    except IntegrityError:  # the same form twice, or another receipt, at the same moment
         session.rollback()
         existing = session.scalar(
             select(Repayment).where(Repayment.idempotency_key == idempotency_key)
         )
         if existing is None:
-            raise
+            raise Conflict(
+                _("Another receipt was recorded on this loan a moment ago. Please reload the page.")
+            ) from None
         return existing
     record_event(
         session,

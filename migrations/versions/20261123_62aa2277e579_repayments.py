@@ -23,6 +23,7 @@ def upgrade():
     op.create_table('repayment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('loan_id', sa.Integer(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('received_on', sa.Date(), nullable=False),
     sa.Column('amount', loanfund.models.types.Money(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -46,6 +47,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['reversed_by_id'], ['user.id'], name=op.f('fk_repayment_reversed_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_repayment')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_repayment_idempotency_key')),
+    sa.UniqueConstraint('loan_id', 'sequence', name=op.f('uq_repayment_loan_id')),
     sa.UniqueConstraint('journal_entry_id', name=op.f('uq_repayment_journal_entry_id'))
     )
     with op.batch_alter_table('repayment', schema=None) as batch_op:

@@ -13,7 +13,7 @@ from loanfund.queries.loans import principal_by_loan
 from loanfund.services import loans as loan_service
 from loanfund.services.appraisals import decide_application
 from loanfund.services.repayments import payoff_quote, record_repayment, replay
-from tests.conftest import TODAY
+from tests.conftest import PG_URL, TODAY
 from tests.integration.conftest import appraised
 
 D = Decimal
@@ -143,3 +143,110 @@ def test_a_reversal_needs_a_second_person_and_later_receipts_are_allocated_again
     assert len(reversals) == 2 and all(entry.reverses_id for entry in reversals)
     balances = account_balances(session)
     assert balances[Account.CASH] == D(25_000_000_000) - D(300_000_000) + D(2_000_000)
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL for real concurrency (.ci/run sets it)")
+def test_one_receipt_form_submitted_twenty_times_at_once_is_recorded_once(
+    app, session, world, active
+):
+    import threading
+
+    from sqlalchemy import func, select
+
+    from loanfund.domain.errors import LoanFundError
+    from loanfund.models import AuditEvent, JournalEntry, Repayment, db
+
+    loan_id, officer = active.id, world["officer"]
+    session.remove()
+    outcomes: list[int] = []
+    barrier = threading.Barrier(20)
+
+    def attempt() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                receipt = record_repayment(
+                    db.session,
+                    actor=officer,
+                    loan_id=loan_id,
+                    received_on=TODAY,
+                    amount=D(5_000_000),
+                    channel="bank",
+                    reference="GBC",
+                    idempotency_key="same-form-key-0001",
+                    today=TODAY,
+                )
+                outcomes.append(receipt.id)
+            except LoanFundError:
+                outcomes.append(-1)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 20 and len({o for o in outcomes if o > 0}) == 1
+    counts = (
+        db.session.scalar(select(func.count(Repayment.id))),
+        db.session.scalar(
+            select(func.count(JournalEntry.id)).where(JournalEntry.kind == "repayment")
+        ),
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "loan.repayment")
+        ),
+    )
+    assert counts == (1, 1, 1)
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL for real concurrency (.ci/run sets it)")
+def test_receipts_recorded_at_the_same_moment_never_share_an_allocation(
+    app, session, world, active
+):
+    import threading
+
+    from loanfund.domain.errors import LoanFundError
+    from loanfund.domain.repayments import allocate
+    from loanfund.models import Repayment, db
+    from loanfund.services.repayments import replay_until
+
+    loan_id, officer = active.id, world["officer"]
+    session.remove()
+    barrier = threading.Barrier(10)
+
+    def attempt(number: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                record_repayment(
+                    db.session,
+                    actor=officer,
+                    loan_id=loan_id,
+                    received_on=TODAY,
+                    amount=D(1_000_000),
+                    channel="bank",
+                    reference="",
+                    idempotency_key=f"form-{number:04d}-{'x' * 12}",
+                    today=TODAY,
+                )
+            except LoanFundError:
+                pass
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    receipts = db.session.query(Repayment).order_by(Repayment.sequence).all()
+    assert receipts and [r.sequence for r in receipts] == list(range(1, len(receipts) + 1))
+    # What each receipt recorded is what a calm, one-at-a-time replay allocates.
+    loan = db.session.get(type(active), loan_id)
+    states, terms = replay_until(db.session, loan, None)
+    for receipt in receipts:
+        fresh = allocate(states, terms, receipt.received_on, receipt.amount)
+        assert {k.value: str(v) for k, v in fresh.by_component.items()} == receipt.allocation[
+            "by_component"
+        ]
