@@ -87,6 +87,15 @@ def test_contract_signing_and_a_tranche_through_the_pages(
     page = officer.get(f"/loans/{loan.id}").get_data(as_text=True)
     assert re.search(r'data-testid="outstanding">₫200,000,000<', page)
     assert 'data-testid="schedule"' in page
+    history = re.search(r'data-testid="loan-history".*?</details>', page, re.S).group(0)
+    for action in (
+        "loan.create",
+        "loan.sign",
+        "loan.tranche_request",
+        "loan.tranche_approve",
+        "loan.tranche_pay",
+    ):
+        assert action in history, action
     # The cooperative reads its contract, with the amount in words.
     rep = client.application.test_client()
     sign_in(rep, users["rep"].email)

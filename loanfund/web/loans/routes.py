@@ -17,7 +17,7 @@ from loanfund.domain.loans import LoanStatus, TrancheStatus, loan_status_label, 
 from loanfund.domain.policy import choice_label
 from loanfund.domain.products import purpose_label
 from loanfund.domain.repayments import Component, component_label, installment_status
-from loanfund.models import Repayment, Tranche, User, db
+from loanfund.models import AuditEvent, Repayment, Tranche, User, db
 from loanfund.queries import loans as queries
 from loanfund.services import loans as service
 from loanfund.services import repayments
@@ -108,6 +108,13 @@ def detail(loan_id: int) -> Any:
         .order_by(Repayment.received_on, Repayment.id)
         .all(),
         statuses=statuses,
+        history=db.session.query(AuditEvent)
+        .filter(AuditEvent.entity == "loan", AuditEvent.entity_id == str(loan.id))
+        .order_by(AuditEvent.id)
+        .all()
+        if actor.is_staff
+        else [],
+        documents=loan.application.documents,
         quote=quote,
         quote_day=quote_day,
         component_label=component_label,
