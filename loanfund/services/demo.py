@@ -293,7 +293,7 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 body="Đề nghị bổ sung hợp đồng đặt hàng đồng phục với các trường.",
             )
             continue
-        complete = target in ("appraised", "approved", "rejected")
+        complete = target in ("appraised", "approved", "contracted", "rejected")
         save_appraisal(
             session,
             actor=officer,
@@ -331,6 +331,16 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 conditions="Giải ngân theo tiến độ nghiệm thu máy móc.",
             )
             _demo_loan(session, application.id, officer=officer, approver=approver, today=today)
+        elif target == "contracted":
+            decide_application(
+                session,
+                actor=approver,
+                application_id=application.id,
+                verdict="approve",
+                today=today,
+            )
+            loan = make_loan(session, actor=officer, application_id=application.id, today=today)
+            sign_contract(session, actor=officer, loan_id=loan.id, signed_on=today, today=today)
         elif target == "rejected":
             decide_application(
                 session,

@@ -232,6 +232,22 @@ COOPERATIVES = (
 #: collateral (kind, description, value) or None for an unsecured request).
 APPLICATIONS = (
     (
+        "dieukhanh@demo.quyhtx.vn",
+        "NX-2026",
+        "contracted",
+        35,
+        "450000000",
+        60,
+        "workshop",
+        "Mở rộng xưởng may và kho thành phẩm.",
+        "Xưởng may 200 m² cho 23 thành viên và lao động thời vụ, nhận thêm đơn hàng đồng phục "
+        "quanh năm.",
+        "800000000",
+        "350000000",
+        ("1300000000", "1050000000"),
+        ("land_use_right", "Quyền sử dụng 600 m² đất tại Vạn Dương", "700000000"),
+    ),
+    (
         "quangphu@demo.quyhtx.vn",
         "TB-2026",
         "approved",
