@@ -56,11 +56,20 @@ class LoanMoney:
     undisbursed: Decimal
 
 
+def loans_money(session: Session, loans: list[LoanModel]) -> dict[int, LoanMoney]:
+    """Each loan's money, in two queries whatever the number of loans."""
+    ids = [loan.id for loan in loans]
+    paid, principal = paid_by_loan(session, ids), principal_by_loan(session, ids)
+    money = {}
+    for loan in loans:
+        disbursed = paid.get(loan.id, Decimal(0))
+        undisbursed = loan.amount - disbursed if loan.status in OPEN_LOANS else Decimal(0)
+        money[loan.id] = LoanMoney(disbursed, principal.get(loan.id, Decimal(0)), undisbursed)
+    return money
+
+
 def loan_money(session: Session, loan: LoanModel) -> LoanMoney:
-    disbursed = paid_by_loan(session, [loan.id]).get(loan.id, Decimal(0))
-    outstanding = principal_by_loan(session, [loan.id]).get(loan.id, Decimal(0))
-    undisbursed = loan.amount - disbursed if loan.status in OPEN_LOANS else Decimal(0)
-    return LoanMoney(disbursed, outstanding, undisbursed)
+    return loans_money(session, [loan])[loan.id]
 
 
 def _approved_without_loan(session: Session, cooperative_ids: set[int] | None) -> Decimal:

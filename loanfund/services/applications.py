@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,6 +76,7 @@ from loanfund.queries.ledger import account_balances
 from loanfund.queries.settings import fund_settings
 from loanfund.services.audit import changed, record_event, snapshot
 from loanfund.services.file_store import FileStore, Readable
+from loanfund.services.guards import change_status
 from loanfund.services.notifications import EmailRenderer, notify, users_with_role
 from loanfund.services.products import product_terms
 
@@ -126,15 +127,14 @@ def _transition(
     current = application.status
     target = next_application_status(current, action)
     changes = {"status": target, **(values or {})}
-    result = session.execute(
-        update(LoanApplication)
-        .where(LoanApplication.id == application.id, LoanApplication.status == current)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
+    change_status(
+        session,
+        LoanApplication,
+        application.id,
+        seen=current,
+        values=changes,
+        refused=_("Someone changed this application a moment ago. Please reload the page."),
     )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(_("Someone changed this application a moment ago. Please reload the page."))
     session.refresh(application)
     record_event(
         session,

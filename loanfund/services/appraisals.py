@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -766,7 +766,3 @@ def _people(session: Session, application: LoanApplication) -> list[User]:
         if officer is not None:
             people.append(officer)
     return people
-
-
-def decision_count(session: Session) -> int:
-    return session.scalar(select(func.count(ApplicationDecision.id))) or 0

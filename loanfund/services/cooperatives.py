@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
@@ -16,7 +16,7 @@ from loanfund.domain.cooperatives import (
     CooperativeStatus,
     check_profile,
 )
-from loanfund.domain.errors import Conflict, NotFound, RuleViolation
+from loanfund.domain.errors import NotFound, RuleViolation
 from loanfund.domain.i18n import _
 from loanfund.domain.lifecycle import next_status
 from loanfund.domain.roles import Role as RoleName
@@ -25,6 +25,7 @@ from loanfund.models import Cooperative, User
 from loanfund.models.types import utcnow
 from loanfund.services.accounts import NewUser, add_user
 from loanfund.services.audit import changed, record_event, snapshot
+from loanfund.services.guards import change_status
 from loanfund.services.outbox import Email, queue_email
 
 _PROFILE_FIELDS = tuple(CooperativeProfile.__dataclass_fields__)
@@ -288,17 +289,16 @@ def change_cooperative_status(
     if action == "verify":
         values.update(verified_at=utcnow(), verified_by_id=actor.user_id)
     # Guarded change: only from the status the actor saw, so two clicks act once.
-    result = session.execute(
-        update(Cooperative)
-        .where(Cooperative.id == cooperative.id, Cooperative.status == current)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    change_status(
+        session,
+        Cooperative,
+        cooperative.id,
+        seen=current,
+        values=values,
+        refused=_(
+            "Someone changed this cooperative's status a moment ago. Please reload the page."
+        ),
     )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(
-            _("Someone changed this cooperative's status a moment ago. Please reload the page.")
-        )
     session.refresh(cooperative)
     record_event(
         session,

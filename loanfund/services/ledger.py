@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
 from loanfund.domain.errors import (
-    Conflict,
     InvalidTransition,
     NotFound,
     NotPermitted,
@@ -22,6 +21,7 @@ from loanfund.domain.ledger import Account, EntryKind, Line, require_balanced
 from loanfund.models import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.types import money_digits
 from loanfund.services.audit import record_event
+from loanfund.services.guards import change_status
 
 #: The two ways capital moves.
 CAPITAL_KINDS = ("contribution", "withdrawal")
@@ -277,15 +277,19 @@ def _decide(
                 status=_movement_status(movement.status),
             )
         )
-    result = session.execute(
-        update(CapitalMovement)
-        .where(CapitalMovement.id == movement.id, CapitalMovement.status == "requested")
-        .values(status=status, decided_by_id=actor.user_id, decided_by_label=actor.label, **values)
-        .execution_options(synchronize_session=False)
+    change_status(
+        session,
+        CapitalMovement,
+        movement.id,
+        seen="requested",
+        values={
+            "status": status,
+            "decided_by_id": actor.user_id,
+            "decided_by_label": actor.label,
+            **values,
+        },
+        refused=_("Someone decided on this a moment ago. Please reload the page."),
     )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(_("Someone decided on this a moment ago. Please reload the page."))
 
 
 def approve_capital_movement(

@@ -48,6 +48,7 @@ from loanfund.queries.ledger import account_balances
 from loanfund.queries.loans import commitments, exposure, paid_by_loan
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
+from loanfund.services.guards import change_status
 from loanfund.services.ledger import post_entry
 
 
@@ -63,15 +64,14 @@ def load_loan(session: Session, actor: Actor, loan_id: int, permission: Permissi
 def _guarded(
     session: Session, model: type, row_id: int, current: object, values: dict[str, object]
 ) -> None:
-    result = session.execute(
-        update(model)
-        .where(model.id == row_id, model.status == current)  # type: ignore[attr-defined]
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    change_status(
+        session,
+        model,
+        row_id,
+        seen=current,
+        values=values,
+        refused=_("Someone changed this a moment ago. Please reload the page."),
     )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(_("Someone changed this a moment ago. Please reload the page."))
 
 
 def _audit(session: Session, actor: Actor, loan: Loan, action: str, **kwargs: object) -> None:

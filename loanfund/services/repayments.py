@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,7 @@ from loanfund.models import JournalEntry, Loan, Repayment
 from loanfund.models.types import money_digits
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
+from loanfund.services.guards import change_status
 from loanfund.services.ledger import post_entry
 from loanfund.services.loans import load_loan
 
@@ -77,7 +78,7 @@ def posted_receipts(session: Session, loan: Loan) -> list[Repayment]:
 
 def replay(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
     """The loan's installments with what its posted receipts paid on each."""
-    states, terms = replay_until(session, loan, None)
+    states, terms = unpaid_states(session, loan)
     for receipt in posted_receipts(session, loan):
         allocate(states, terms, receipt.received_on, receipt.amount)
     return states, terms
@@ -205,15 +206,14 @@ def record_repayment(
     )
     if payoff(states, terms, received_on).total == 0:  # nothing left, penalty included
         next_loan_status(loan.status, "close")
-        result = session.execute(
-            update(Loan)
-            .where(Loan.id == loan.id, Loan.status == LoanStatus.ACTIVE)
-            .values(status=LoanStatus.CLOSED)
-            .execution_options(synchronize_session=False)
+        change_status(
+            session,
+            Loan,
+            loan.id,
+            seen=LoanStatus.ACTIVE,
+            values={"status": LoanStatus.CLOSED},
+            refused=_("Someone changed this loan a moment ago. Please reload the page."),
         )
-        if result.rowcount != 1:
-            session.rollback()
-            raise Conflict(_("Someone changed this loan a moment ago. Please reload the page."))
         record_event(
             session,
             actor=actor,
@@ -306,15 +306,14 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
         raise NotPermitted(
             _("You asked for this reversal: someone else must approve it (four-eyes rule).")
         )
-    result = session.execute(
-        update(Repayment)
-        .where(Repayment.id == repayment.id, Repayment.status == "posted")
-        .values(status="reversed", reversed_by_id=actor.user_id)
-        .execution_options(synchronize_session=False)
+    change_status(
+        session,
+        Repayment,
+        repayment.id,
+        seen="posted",
+        values={"status": "reversed", "reversed_by_id": actor.user_id},
+        refused=_("Someone changed this receipt a moment ago. Please reload the page."),
     )
-    if result.rowcount != 1:
-        session.rollback()
-        raise Conflict(_("Someone changed this receipt a moment ago. Please reload the page."))
     assert repayment.journal_entry_id is not None
     _reversing_entry(
         session,
@@ -325,7 +324,7 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
     )
     session.expire(repayment)
     # Allocate again every receipt still posted, in order; re-post those that change.
-    states, terms = replay_until(session, loan, None)
+    states, terms = unpaid_states(session, loan)
     for receipt in posted_receipts(session, loan):
         allocation = allocate(states, terms, receipt.received_on, receipt.amount)
         new = _allocation_json(allocation)
@@ -379,9 +378,7 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
     return repayment
 
 
-def replay_until(
-    session: Session, loan: Loan, _until: dt.date | None
-) -> tuple[list[InstallmentState], Terms]:
+def unpaid_states(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
     """The loan's installments before any receipt (the starting point of a replay)."""
     terms = repayment_terms(session, loan)
     _first, latest = _current_version(loan)

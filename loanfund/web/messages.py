@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash
 
 from loanfund.domain.errors import LoanFundError
@@ -23,3 +25,11 @@ def show_refusal(error: LoanFundError) -> None:
     if isinstance(error, NotFound | NotPermitted | InvalidTransition | Conflict):
         raise error
     flash_problems(error)
+
+
+def flash_form_errors(form: Any) -> None:
+    """Flash each validation message of a form posted from another page (a button or a small
+    form on a detail page, which redirects back rather than re-rendering)."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(error, "danger")

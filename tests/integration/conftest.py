@@ -54,3 +54,39 @@ def appraised(session, world, recommendation="approve", **changes):
     )
     complete_appraisal(session, actor=officer, application_id=application.id, today=TODAY)
     return application
+
+
+def disbursed_loan(session, world, *, amount, key):
+    """An approved application made into a signed loan with one tranche of ``amount`` paid
+    on TODAY (requested by the officer, approved by the approver)."""
+    from loanfund.services import loans as loan_service
+    from loanfund.services.appraisals import decide_application
+
+    application = appraised(session, world)
+    decide_application(
+        session,
+        actor=world["approver"],
+        application_id=application.id,
+        verdict="approve",
+        today=TODAY,
+    )
+    loan = loan_service.make_loan(
+        session, actor=world["officer"], application_id=application.id, today=TODAY
+    )
+    loan_service.sign_contract(
+        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
+    )
+    tranche = loan_service.request_tranche(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        amount=amount,
+        value_date=TODAY,
+        payee="HTX",
+        account="0001",
+        reference="",
+        idempotency_key=key,
+    )
+    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
+    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    return loan

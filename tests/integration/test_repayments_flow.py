@@ -10,11 +10,9 @@ from loanfund.domain.ledger import Account
 from loanfund.domain.loans import LoanStatus
 from loanfund.queries.ledger import account_balances
 from loanfund.queries.loans import principal_by_loan
-from loanfund.services import loans as loan_service
-from loanfund.services.appraisals import decide_application
 from loanfund.services.repayments import payoff_quote, record_repayment, replay
 from tests.conftest import PG_URL, TODAY
-from tests.integration.conftest import appraised
+from tests.integration.conftest import disbursed_loan
 
 D = Decimal
 
@@ -22,34 +20,7 @@ D = Decimal
 @pytest.fixture
 def active(session, world):
     """300 m lent on 23 Nov 2026 over 36 months, principal every third month, at 5.4 %."""
-    application = appraised(session, world)
-    decide_application(
-        session,
-        actor=world["approver"],
-        application_id=application.id,
-        verdict="approve",
-        today=TODAY,
-    )
-    loan = loan_service.make_loan(
-        session, actor=world["officer"], application_id=application.id, today=TODAY
-    )
-    loan_service.sign_contract(
-        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
-    )
-    tranche = loan_service.request_tranche(
-        session,
-        actor=world["officer"],
-        loan_id=loan.id,
-        amount=D(300_000_000),
-        value_date=TODAY,
-        payee="HTX",
-        account="0001",
-        reference="",
-        idempotency_key="t1",
-    )
-    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
-    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
-    return loan
+    return disbursed_loan(session, world, amount=D(300_000_000), key="t1")
 
 
 def _pay(session, world, loan, day, amount, key):
@@ -209,7 +180,7 @@ def test_receipts_recorded_at_the_same_moment_never_share_an_allocation(
     from loanfund.domain.errors import LoanFundError
     from loanfund.domain.repayments import allocate
     from loanfund.models import Repayment, db
-    from loanfund.services.repayments import replay_until
+    from loanfund.services.repayments import unpaid_states
 
     loan_id, officer = active.id, world["officer"]
     session.remove()
@@ -244,7 +215,7 @@ def test_receipts_recorded_at_the_same_moment_never_share_an_allocation(
     assert receipts and [r.sequence for r in receipts] == list(range(1, len(receipts) + 1))
     # What each receipt recorded is what a calm, one-at-a-time replay allocates.
     loan = db.session.get(type(active), loan_id)
-    states, terms = replay_until(db.session, loan, None)
+    states, terms = unpaid_states(db.session, loan)
     for receipt in receipts:
         fresh = allocate(states, terms, receipt.received_on, receipt.amount)
         assert {k.value: str(v) for k, v in fresh.by_component.items()} == receipt.allocation[

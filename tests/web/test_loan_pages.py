@@ -11,7 +11,7 @@ from loanfund.services.accounts import actor_for
 from loanfund.services.appraisals import decide_application
 from tests.application_data import store_at
 from tests.conftest import TODAY, csrf_token, post_form, sign_in
-from tests.integration.conftest import appraised
+from tests.integration.conftest import appraised, disbursed_loan
 
 
 def _world(session, factory, tmp_path):
@@ -123,26 +123,8 @@ def test_a_receipt_through_the_loan_page_and_its_printable_receipt(
     client, factory, session, tmp_path, monkeypatch
 ):
     monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: TODAY)
-    world, users, application = _world(session, factory, tmp_path)
-    loan = loan_service.make_loan(
-        session, actor=world["officer"], application_id=application.id, today=TODAY
-    )
-    loan_service.sign_contract(
-        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
-    )
-    tranche = loan_service.request_tranche(
-        session,
-        actor=world["officer"],
-        loan_id=loan.id,
-        amount=Decimal(300_000_000),
-        value_date=TODAY,
-        payee="HTX",
-        account="1",
-        reference="",
-        idempotency_key="x" * 20,
-    )
-    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
-    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    world, users, _ = _world(session, factory, tmp_path)
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="x" * 20)
     sign_in(client, users["officer"].email)
     page = client.get(f"/loans/{loan.id}").get_data(as_text=True)
     # Paying off the day it was lent: just the 300 m of principal.
@@ -173,26 +155,8 @@ def test_a_receipt_is_reversed_by_two_people_through_the_loan_page(
     from loanfund.services.repayments import record_repayment
 
     monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: TODAY)
-    world, users, application = _world(session, factory, tmp_path)
-    loan = loan_service.make_loan(
-        session, actor=world["officer"], application_id=application.id, today=TODAY
-    )
-    loan_service.sign_contract(
-        session, actor=world["officer"], loan_id=loan.id, signed_on=TODAY, today=TODAY
-    )
-    tranche = loan_service.request_tranche(
-        session,
-        actor=world["officer"],
-        loan_id=loan.id,
-        amount=Decimal(300_000_000),
-        value_date=TODAY,
-        payee="HTX",
-        account="1",
-        reference="",
-        idempotency_key="y" * 20,
-    )
-    loan_service.approve_tranche(session, actor=world["approver"], tranche_id=tranche.id)
-    loan_service.pay_tranche(session, actor=world["officer"], tranche_id=tranche.id, today=TODAY)
+    world, users, _ = _world(session, factory, tmp_path)
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="y" * 20)
     receipt = record_repayment(
         session,
         actor=world["officer"],

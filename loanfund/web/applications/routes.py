@@ -49,7 +49,7 @@ from loanfund.web.applications.labels import PUBLIC_ACTIONS, history_label
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
-from loanfund.web.messages import flash_problems, show_refusal
+from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
@@ -284,9 +284,7 @@ def answer(application_id: int) -> Any:
         else:
             flash(_("Your answer was sent; the fund continues its appraisal."), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return redirect(_detail_url(application_id))
 
 
@@ -313,9 +311,7 @@ def upload(application_id: int) -> Any:
         else:
             flash(_("“%(name)s” was added to the dossier.", name=document.original_name), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return redirect(_detail_url(application_id) + "#documents")
 
 

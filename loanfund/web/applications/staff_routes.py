@@ -56,7 +56,7 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.formatting import money
 from loanfund.web.fund import current_fund
-from loanfund.web.messages import flash_problems, show_refusal
+from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
 _S = ApplicationStatus
 
@@ -361,9 +361,7 @@ def request_information(application_id: int) -> Any:
                 _("The applicant was asked; the decision clock stops until they answer."), "success"
             )
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return redirect(_detail_url(application_id))
 
 
@@ -386,9 +384,7 @@ def add_note(application_id: int) -> Any:
         else:
             flash(_("The note was added (staff only)."), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return redirect(_detail_url(application_id))
 
 

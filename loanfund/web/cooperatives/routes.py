@@ -28,7 +28,7 @@ from loanfund.web.cooperatives.forms import (
     RelatedBorrowerForm,
     StatusActionForm,
 )
-from loanfund.web.messages import flash_problems, show_refusal
+from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
 
@@ -142,9 +142,7 @@ def link_related(cooperative_id: int) -> Any:
         else:
             flash(_("Linked: their exposures now count together."), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return redirect(url_for(".detail", cooperative_id=cooperative.id) + "#related")
 
 

@@ -27,7 +27,7 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
 from loanfund.web.loans.forms import CancelForm, RepaymentForm, SignForm, TrancheRequestForm
-from loanfund.web.messages import show_refusal
+from loanfund.web.messages import flash_form_errors, show_refusal
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
 
@@ -43,7 +43,7 @@ def index() -> Any:
     loans = queries.list_loans(
         db.session, cooperative_id=None if actor.is_staff else actor.cooperative_id
     )
-    money = {loan.id: queries.loan_money(db.session, loan) for loan in loans}
+    money = queries.loans_money(db.session, loans)
     return render_template(
         "loans/list.html", loans=loans, money=money, loan_status_label=loan_status_label
     )
@@ -157,9 +157,7 @@ def sign(loan_id: int) -> Any:
         else:
             flash(_("The contract is signed; tranches can now be requested."), "success")
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return _detail(loan_id)
 
 
@@ -192,9 +190,7 @@ def request_tranche(loan_id: int) -> Any:
                 "success",
             )
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return _detail(loan_id)
 
 
@@ -256,9 +252,7 @@ def record_repayment(loan_id: int) -> Any:
             flash(_("Receipt recorded and posted to the books."), "success")
             return redirect(url_for(".receipt", repayment_id=receipt.id))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "danger")
+        flash_form_errors(form)
     return _detail(loan_id)
 
 
