@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 
+from loanfund.domain.calendar import add_months
 from loanfund.domain.i18n import _, fmt_date, fmt_money
 from loanfund.domain.lifecycle import TransitionTable, next_status
 
@@ -76,6 +77,15 @@ def tranche_status_label(status: TrancheStatus) -> str:
     }[status]
 
 
+def version_reason_label(reason: str) -> str:
+    """Why a schedule version exists."""
+    return {
+        "first_tranche": _("first tranche"),
+        "tranche": _("a later tranche"),
+        "restructuring": _("restructuring"),
+    }.get(reason, reason)
+
+
 def loan_action_label(action: str) -> str:
     return {
         "sign": _("record the signing of this contract"),
@@ -113,6 +123,78 @@ def next_tranche_status(current: TrancheStatus, action: str) -> TrancheStatus:
         label=tranche_action_label(action),
         describe=tranche_status_label,
     )
+
+
+def extension_limit_months(term_months: int) -> int:
+    """How far beyond the contract's maturity an extension may reach, in months: the
+    State Bank's rule for credit institutions (Circular 39/2016, art. 22), which the fund
+    follows: up to 12 months for a short-term loan (≤ 12 months), up to half the term for a
+    medium- or long-term one."""
+    return 12 if term_months <= 12 else term_months // 2
+
+
+def restructuring_problems(
+    *,
+    kind: str,
+    owed: Decimal,
+    original_maturity: dt.date,
+    new_maturity: dt.date,
+    term_months: int,
+) -> list[str]:
+    """Why a restructuring with this new schedule cannot be made, each with the dates."""
+    problems: list[str] = []
+    if owed <= 0:
+        problems.append(_("No principal is owed on the loan: there is nothing to restructure."))
+    if kind == "reschedule" and new_maturity > original_maturity:
+        problems.append(
+            _(
+                "A rescheduling stays within the term: the new schedule ends on %(new)s, after "
+                "the contract's maturity %(maturity)s. Propose an extension instead.",
+                new=fmt_date(new_maturity),
+                maturity=fmt_date(original_maturity),
+            )
+        )
+    if kind == "extension":
+        months = extension_limit_months(term_months)
+        limit = add_months(original_maturity, months)
+        if new_maturity <= original_maturity:
+            problems.append(
+                _(
+                    "An extension goes beyond the contract's maturity %(maturity)s; the new "
+                    "schedule ends on %(new)s. Propose a rescheduling instead.",
+                    new=fmt_date(new_maturity),
+                    maturity=fmt_date(original_maturity),
+                )
+            )
+        elif new_maturity > limit:
+            problems.append(
+                _(
+                    "An extension of a %(term)s-month loan may reach %(months)s months beyond "
+                    "its maturity %(maturity)s, that is %(limit)s; the new schedule ends on "
+                    "%(new)s.",
+                    term=term_months,
+                    months=months,
+                    maturity=fmt_date(original_maturity),
+                    limit=fmt_date(limit),
+                    new=fmt_date(new_maturity),
+                )
+            )
+    return problems
+
+
+def restructuring_kind_label(kind: str) -> str:
+    return {"reschedule": _("rescheduling within the term"), "extension": _("extension")}.get(
+        kind, kind
+    )
+
+
+def restructuring_status_label(status: str) -> str:
+    return {
+        "proposed": _("awaiting decision"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "withdrawn": _("withdrawn"),
+    }.get(status, status)
 
 
 def contract_number(year: int, sequence: int) -> str:

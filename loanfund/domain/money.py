@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Final
 
 #: Decimal context with room for any amount the fund can hold (10^18 minor units and more),
@@ -26,6 +26,7 @@ ROUNDING_MODES: Final = {
     "half_up": ROUND_HALF_UP,
     "half_even": ROUND_HALF_EVEN,
     "up": ROUND_CEILING,
+    "down": ROUND_FLOOR,
 }
 
 #: The largest amount storable: a signed 64-bit count of minor units.

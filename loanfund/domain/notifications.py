@@ -21,6 +21,9 @@ class NoticeKind(enum.StrEnum):
     APPLICATION_APPROVED = "application_approved"
     APPLICATION_REJECTED = "application_rejected"
     APPLICATION_WITHDRAWN = "application_withdrawn"
+    RESTRUCTURING_PROPOSED = "restructuring_proposed"
+    RESTRUCTURING_APPROVED = "restructuring_approved"
+    RESTRUCTURING_REJECTED = "restructuring_rejected"
 
 
 def notice_text(kind: str, params: Mapping[str, Any]) -> str:
@@ -51,6 +54,13 @@ def notice_text(kind: str, params: Mapping[str, Any]) -> str:
         NoticeKind.APPLICATION_APPROVED: _("Application %(number)s was approved for %(amount)s."),
         NoticeKind.APPLICATION_REJECTED: _("Application %(number)s was rejected."),
         NoticeKind.APPLICATION_WITHDRAWN: _("%(cooperative)s withdrew application %(number)s."),
+        NoticeKind.RESTRUCTURING_PROPOSED: _(
+            "A restructuring of loan %(number)s of %(cooperative)s awaits your decision."
+        ),
+        NoticeKind.RESTRUCTURING_APPROVED: _(
+            "The restructuring of loan %(number)s was approved: see its new schedule."
+        ),
+        NoticeKind.RESTRUCTURING_REJECTED: _("The restructuring of loan %(number)s was rejected."),
     }
     template = texts.get(kind)  # type: ignore[call-overload]
     if template is None:

@@ -12,13 +12,24 @@ Conventions (each stated so an officer can redo the arithmetic):
 * **Current interest** paid before the due date is the interest accrued so far: the scheduled
   interest × the days elapsed in the period ÷ the period's days (the schedule's interest is the
   balance × rate × days ÷ days in year, so this is the same daily accrual); on the due date, all
-  of it.
+  of it. Interest carried into an installment by a schedule change was earned before it, and
+  is owed in full from the start.
 * **Allocation order** (a fund setting): ``principal_first`` — the Vietnamese rule on overdue
   debt: overdue principal, overdue interest, penalty, current interest, current principal —
   or ``interest_first``: penalty, overdue interest, current interest, overdue principal, current
   principal. Within a component the oldest installment is paid first.
-* What is left is a **prepayment** of principal, taken from the last installments first
-  (the term shortens; a fund keeping the term regenerates the schedule from the new balance).
+* What is left is a **prepayment** of principal. With ``keep_term`` (the default) it is shared
+  over the installments still to come in proportion to their principal, and their interest
+  falls in the same proportion (interest is the balance × rate × days, and every later balance
+  falls by that proportion), from the installment after the current one; the dates stay. With
+  ``shorten_term`` it is taken from the last installments first and the term shortens.
+* **Interest on late interest** (a fund setting, default 0 % a year) runs like penalty interest
+  on each overdue installment's unpaid interest and is collected as penalty.
+* A **schedule change** (a later tranche, or a restructuring) keeps the installments due before
+  it with what was paid on them, and replaces the rest with new installments built on what was
+  still owed (:func:`change_basis`); a restructuring also moves the kept installments' unpaid
+  principal and interest into the new ones (:func:`apply_change`). Penalty accrued until then
+  stays owed.
 * A receipt above the **payoff** (everything overdue, penalty to date, current interest accrued
   to date and all principal still owed) is refused with the payoff figure.
 """
@@ -27,7 +38,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Final
@@ -88,6 +99,9 @@ class Due:
     due_on: dt.date
     principal: Decimal
     interest: Decimal
+    #: Part of ``interest`` already earned when the installment was made (interest owed at a
+    #: schedule change): owed in full from the start, not accrued day by day.
+    carried: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,9 @@ class Terms:
     order: str = "principal_first"
     days_in_year: int = 365
     digits: int = 0
+    prepayment_mode: str = "keep_term"
+    #: Interest on overdue interest, % a year (0: none).
+    late_interest_rate_pct: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
@@ -114,6 +131,13 @@ class InstallmentState:
     penalty_accrued: Decimal = Decimal(0)
     accrued_to: dt.date | None = None
     penalty_paid: Decimal = Decimal(0)
+    #: Interest no longer owed because a prepayment lowered the balance (``keep_term``).
+    interest_cut: Decimal = Decimal(0)
+
+    @property
+    def interest(self) -> Decimal:
+        """The interest owed on this installment, after any prepayment's cut."""
+        return self.due.interest - self.interest_cut
 
     @property
     def principal_left(self) -> Decimal:
@@ -121,7 +145,7 @@ class InstallmentState:
 
     @property
     def interest_left(self) -> Decimal:
-        return self.due.interest - self.interest_paid
+        return self.interest - self.interest_paid
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,20 +186,23 @@ def initial_state(dues: Sequence[Due], disbursed_on: dt.date) -> list[Installmen
 
 def _accrue_penalty(states: Iterable[InstallmentState], terms: Terms, day: dt.date) -> None:
     rate = MONEY_CONTEXT.multiply(terms.annual_rate_pct, terms.overdue_rate_pct_of_rate)
+    late_rate = MONEY_CONTEXT.multiply(terms.late_interest_rate_pct, Decimal(100))
     for state in states:
-        if state.due.due_on >= day or state.principal_left <= 0:
-            if state.due.due_on < day:
-                state.accrued_to = day
+        if state.due.due_on >= day:
             continue
         since = state.accrued_to or state.due.due_on
         days = (day - since).days
         if days > 0:
-            # principal × rate% × overdue% ÷ 10,000 × days ÷ days in year, exactly.
-            increment = MONEY_CONTEXT.divide(
-                MONEY_CONTEXT.multiply(MONEY_CONTEXT.multiply(state.principal_left, rate), days),
-                Decimal(10_000 * terms.days_in_year),
+            # principal × rate% × overdue% ÷ 10,000 × days ÷ days in year, exactly; and the
+            # unpaid interest × late-interest rate% (× 100 ÷ 10,000) × days ÷ days in year.
+            base = MONEY_CONTEXT.add(
+                MONEY_CONTEXT.multiply(max(state.principal_left, Decimal(0)), rate),
+                MONEY_CONTEXT.multiply(max(state.interest_left, Decimal(0)), late_rate),
             )
-            state.penalty_accrued += increment
+            if base:
+                state.penalty_accrued += MONEY_CONTEXT.divide(
+                    MONEY_CONTEXT.multiply(base, days), Decimal(10_000 * terms.days_in_year)
+                )
         state.accrued_to = day
 
 
@@ -198,13 +225,14 @@ def _current_interest_due(state: InstallmentState, terms: Terms, day: dt.date) -
     """The current installment's interest accrued to ``day`` (all of it on the due date)."""
     period = (state.due.due_on - state.period_start).days
     elapsed = (day - state.period_start).days
+    carried = min(state.due.carried, state.interest)
     if day >= state.due.due_on or period <= 0:
-        accrued = state.due.interest
+        accrued = state.interest
     elif elapsed <= 0:
-        accrued = Decimal(0)
+        accrued = carried
     else:
-        accrued = round_money(
-            MONEY_CONTEXT.divide(MONEY_CONTEXT.multiply(state.due.interest, elapsed), period),
+        accrued = carried + round_money(
+            MONEY_CONTEXT.divide(MONEY_CONTEXT.multiply(state.interest - carried, elapsed), period),
             terms.digits,
         )
     return max(accrued - state.interest_paid, Decimal(0))
@@ -299,14 +327,158 @@ def allocate(
             pay(current, component, _current_interest_due(current, terms, received_on))
         elif component is Component.CURRENT_PRINCIPAL and current is not None:
             pay(current, component, current.principal_left)
-    # The rest prepays principal, from the last installment back (the term shortens).
-    for state in reversed(states):
-        if left <= 0:
-            break
-        if state.due.due_on >= received_on:
-            pay(state, Component.PREPAYMENT, state.principal_left)
+    if left > 0:
+        _prepay(states, terms, received_on, left, pay, current)
     assert left == 0, "a receipt within the payoff is always fully allocated"
     return Allocation(received_on, amount, by_component, tuple(lines))
+
+
+def _shares(weights: Sequence[Decimal], total: Decimal, digits: int) -> list[Decimal]:
+    """``total`` split in proportion to ``weights``, each share rounded, summing to ``total``
+    exactly and never above its weight (``total`` ≤ Σ weights)."""
+    whole = sum(weights, Decimal(0))
+    shares: list[Decimal] = []
+    before = Decimal(0)
+    running = Decimal(0)
+    for weight in weights:
+        running += weight
+        upto = round_money(
+            MONEY_CONTEXT.divide(MONEY_CONTEXT.multiply(total, running), whole), digits
+        )
+        shares.append(upto - before)
+        before = upto
+    # Rounding may put a unit above a weight: move it to the next share with room.
+    spill = Decimal(0)
+    for index, weight in enumerate(weights):
+        shares[index] += spill
+        spill = max(shares[index] - weight, Decimal(0))
+        shares[index] -= spill
+    for index in reversed(range(len(weights))):
+        if spill <= 0:
+            break
+        room = weights[index] - shares[index]
+        take = min(room, spill)
+        shares[index] += take
+        spill -= take
+    return shares
+
+
+def _prepay(
+    states: Sequence[InstallmentState],
+    terms: Terms,
+    day: dt.date,
+    amount: Decimal,
+    pay: Callable[[InstallmentState, Component, Decimal], None],
+    current: InstallmentState | None,
+) -> None:
+    """Prepay ``amount`` of principal on the installments to come, and lower their interest.
+
+    ``keep_term`` shares it by their principal; ``shorten_term`` takes it from the last one
+    back. Either way, the interest of each installment after the current one falls by the
+    share of its period's balance that was prepaid: the balance in installment j's period is
+    the principal of installments j, j+1, … still owed, so its interest is cut by
+    interest × (prepaid on j, j+1, …) ÷ (principal owed on j, j+1, … before the prepayment),
+    rounded. (The current period keeps its interest: the prepayment counts from the next.)
+    """
+    coming = [s for s in states if s.due.due_on >= day]
+    before = [max(s.principal_left, Decimal(0)) for s in coming]
+    if terms.prepayment_mode == "keep_term":
+        shares = _shares(before, amount, terms.digits)
+    else:
+        shares, left = [], amount
+        for owed in reversed(before):
+            shares.append(min(owed, left))
+            left -= shares[-1]
+        shares.reverse()
+    for state, share in zip(coming, shares, strict=True):
+        pay(state, Component.PREPAYMENT, share)
+    owed_from = prepaid_from = Decimal(0)
+    for state, owed, share in reversed(list(zip(coming, before, shares, strict=True))):
+        owed_from += owed
+        prepaid_from += share
+        if current is None or state.due.due_on <= current.due.due_on or not prepaid_from:
+            continue
+        # Interest carried in from a schedule change was earned before: it is not cut.
+        base = state.interest_left - max(state.due.carried - state.interest_paid, Decimal(0))
+        cut = round_money(
+            MONEY_CONTEXT.divide(
+                MONEY_CONTEXT.multiply(max(base, Decimal(0)), prepaid_from), owed_from
+            ),
+            terms.digits,
+        )
+        state.interest_cut += min(cut, max(base, Decimal(0)))
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeBasis:
+    """What a schedule change on ``day`` starts from.
+
+    Attributes:
+        kept: how many installments (the first ones) stay as they are.
+        principal: the principal the new installments must carry.
+        interest: interest owed at the change that the new installments must carry.
+    """
+
+    day: dt.date
+    kept: int
+    principal: Decimal
+    interest: Decimal
+
+
+def change_basis(
+    states: Sequence[InstallmentState], terms: Terms, day: dt.date, *, restructure: bool
+) -> ChangeBasis:
+    """What new installments from ``day`` must carry, from the loan's replayed ``states``.
+
+    * A **later tranche** keeps the installments due on or before ``day``; the new ones carry
+      the principal still owed on the others and the current installment's interest accrued to
+      ``day`` and not yet paid (the tranche is added by the caller).
+    * A **restructuring** keeps the installments due before ``day`` but settles them: the new
+      installments carry every unpaid principal, and the first of them the kept installments'
+      unpaid interest and the current installment's interest accrued to ``day``.
+
+    Either way the payoff on ``day`` is unchanged (plus the tranche).
+    """
+    kept = sum(1 for s in states if (s.due.due_on < day if restructure else s.due.due_on <= day))
+    rest = states[kept:]
+    # The installment whose period the change falls in: its interest accrued so far is owed.
+    accrued = _current_interest_due(rest[0], terms, day) if rest else Decimal(0)
+    principal = sum((s.principal_left for s in (states if restructure else rest)), Decimal(0))
+    interest = accrued
+    if restructure:
+        interest += sum((s.interest_left for s in states[:kept]), Decimal(0))
+    return ChangeBasis(day, kept, principal, interest)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A schedule change as the replay applies it: from ``day``, the first ``kept``
+    installments stay and ``dues`` follow; ``settle`` (a restructuring) moves the kept
+    installments' unpaid principal and interest into ``dues``."""
+
+    day: dt.date
+    kept: int
+    dues: tuple[Due, ...]
+    settle: bool
+    #: Where the first new installment's interest period starts.
+    accrues_from: dt.date
+
+
+def apply_change(
+    states: Sequence[InstallmentState], terms: Terms, change: Change
+) -> list[InstallmentState]:
+    """The installments after ``change``: the kept ones with what was paid on them (and the
+    penalty accrued to the change's day), then the new ones, unpaid."""
+    _accrue_penalty(states, terms, change.day)
+    kept = list(states[: change.kept])
+    if change.settle:
+        for state in kept:
+            state.due = replace(
+                state.due, principal=state.principal_paid, interest=state.interest_paid
+            )
+            state.interest_cut = Decimal(0)
+    fresh = initial_state(change.dues, change.accrues_from)
+    return kept + fresh
 
 
 def installment_status(state: InstallmentState, day: dt.date) -> str:

@@ -17,7 +17,7 @@ from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
-from loanfund.models.loan import Loan, Repayment, ScheduleVersion, Tranche
+from loanfund.models.loan import Loan, Repayment, Restructuring, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.product import LoanProduct
 from loanfund.models.setting import Setting
@@ -46,6 +46,7 @@ __all__ = [
     "OutboxStatus",
     "RelatedBorrowers",
     "Repayment",
+    "Restructuring",
     "Role",
     "ScheduleVersion",
     "Setting",

@@ -40,6 +40,14 @@ class Loan(Base):
     term_months: Mapped[int] = mapped_column()
     annual_rate_pct: Mapped[Decimal] = mapped_column(RatePct)
     overdue_rate_pct_of_rate: Mapped[Decimal] = mapped_column(RatePct)
+    #: Interest on overdue interest, % a year, and how receipts are allocated and prepayments
+    #: applied: the fund's settings when the loan was made, fixed for its life so that a
+    #: replay of its receipts always gives what was posted.
+    late_interest_rate_pct: Mapped[Decimal] = mapped_column(RatePct, default=Decimal(0))
+    allocation_order: Mapped[str] = mapped_column(String(20), default="principal_first")
+    prepayment_mode: Mapped[str] = mapped_column(String(20), default="keep_term")
+    #: Approved restructurings (ND45 §27); each one pushes the debt group.
+    restructure_count: Mapped[int] = mapped_column(default=0)
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     conditions: Mapped[str] = mapped_column(Text, default="")
     signed_on: Mapped[Optional[dt.date]] = mapped_column()
@@ -102,12 +110,56 @@ class ScheduleVersion(Base):
     #: Why this version exists: ``first_tranche``, ``tranche``…
     reason: Mapped[str] = mapped_column(String(40))
     effective_from: Mapped[dt.date] = mapped_column()
+    #: How the replay of receipts moves onto this version: receipts numbered up to
+    #: ``after_sequence`` come before it; the first ``kept`` installments stay (with what was
+    #: paid on them; ``settles``: their unpaid principal and interest moved into the new ones);
+    #: the first new installment's interest runs from ``accrues_from``.
+    after_sequence: Mapped[int] = mapped_column(default=0)
+    kept: Mapped[int] = mapped_column(default=0)
+    settles: Mapped[bool] = mapped_column(default=False)
+    accrues_from: Mapped[Optional[dt.date]] = mapped_column()
     #: The engine's terms, in its JSON form, and the schedule it built (``to_json_dict``).
     terms: Mapped[dict[str, Any]] = mapped_column(JSON)
     installments: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     loan: Mapped[Loan] = relationship(back_populates="schedules")
+
+
+class Restructuring(Base):
+    """A rescheduling or extension of a loan (ND45 §27): proposed by an officer on the
+    borrower's written request, decided by another person with the approver role. Approval
+    makes a new schedule version from the decision date."""
+
+    __tablename__ = "restructuring"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('proposed', 'approved', 'rejected', 'withdrawn')", name="status"
+        ),
+        CheckConstraint("kind IN ('reschedule', 'extension')", name="kind"),
+        CheckConstraint("installments > 0", name="installments_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    #: ``reschedule`` (within the term) or ``extension`` (beyond it).
+    kind: Mapped[str] = mapped_column(String(16))
+    request_on: Mapped[dt.date] = mapped_column()
+    request_reference: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    installments: Mapped[int] = mapped_column()
+    first_due_on: Mapped[dt.date] = mapped_column()
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_on: Mapped[Optional[dt.date]] = mapped_column()
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    schedule_version_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("schedule_version.id"), unique=True
+    )
+
+    loan: Mapped[Loan] = relationship()
 
 
 class Repayment(Base):

@@ -38,14 +38,12 @@ from loanfund.domain.loans import (
     next_tranche_status,
     tranche_problems,
 )
-from loanfund.domain.money import round_money
-from loanfund.domain.products import installments_for
-from loanfund.domain.schedule import build_schedule, parse_terms, to_json_dict
-from loanfund.models import Appraisal, Loan, LoanApplication, ScheduleVersion, Tranche
-from loanfund.models.types import Money, money_digits
+from loanfund.models import Appraisal, Loan, LoanApplication, Repayment, Tranche
+from loanfund.models.types import Money
 from loanfund.queries.applications import related_cooperative_ids
 from loanfund.queries.ledger import account_balances
 from loanfund.queries.loans import commitments, exposure, paid_by_loan
+from loanfund.services import loan_state
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
@@ -110,6 +108,7 @@ def make_loan(session: Session, *, actor: Actor, application_id: int, today: dt.
     )
     sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     assert application.approved_amount is not None and application.approved_term_months
+    policy = fund_policy(session)
     loan = Loan(
         application_id=application.id,
         cooperative_id=application.cooperative_id,
@@ -120,6 +119,9 @@ def make_loan(session: Session, *, actor: Actor, application_id: int, today: dt.
         term_months=application.approved_term_months,
         annual_rate_pct=application.product.annual_rate_pct,
         overdue_rate_pct_of_rate=application.product.overdue_rate_pct_of_rate,
+        late_interest_rate_pct=policy.late_interest_rate_pct,
+        allocation_order=policy.allocation_order,
+        prepayment_mode=policy.prepayment_mode,
         schedule_options=dict(application.approved_schedule or {}),
         conditions=application.approved_conditions,
         created_by_id=actor.user_id,
@@ -337,84 +339,17 @@ def cancel_tranche(session: Session, *, actor: Actor, tranche_id: int, reason: s
     return tranche
 
 
-def _schedule_version(session: Session, loan: Loan, tranche: Tranche) -> None:
-    """The first tranche gives the loan its schedule. A later one makes a new version: the
-    installments already due are kept as they were, and the rest are rebuilt by the engine on
-    their principal plus the tranche, from its value date. The principal scheduled before the
-    tranche still earns interest from the last due date to the tranche's value date; that
-    interest (balance × rate × days ÷ 365, rounded once) is added to the first rebuilt
-    installment. Earlier versions are kept."""
-    versions = sorted(loan.schedules, key=lambda version: version.version)
-    options = dict(loan.schedule_options)
-    frequency, every = str(options.get("frequency", "month")), int(options.get("every", 1))
-    terms: dict[str, object] = {
-        **options,
-        "annual_rate_pct": str(loan.annual_rate_pct),
-        "disbursed_on": tranche.value_date.isoformat(),
-    }
-    digits = money_digits()
-    if not versions:
-        terms.update(
-            principal=str(tranche.amount),
-            installments=installments_for(loan.term_months, frequency, every),
-        )
-        schedule_terms = parse_terms(terms, default_currency_digits=digits)
-        installments = to_json_dict(build_schedule(schedule_terms), digits)
-        reason = "first_tranche"
-    else:
-        previous = versions[-1]
-        rows = previous.installments["installments"]
-        day = tranche.value_date.isoformat()
-        past = [row for row in rows if row["due_on"] <= day]
-        remaining = [row for row in rows if row["due_on"] > day]
-        if not remaining:
-            raise RuleViolation(_("The loan's term has ended: no installment is left to pay into."))
-        old_principal = sum((Decimal(row["principal"]) for row in remaining), Decimal(0))
-        terms.update(
-            principal=str(old_principal + tranche.amount),
-            installments=len(remaining),
-            first_due_on=remaining[0]["due_on"],
-        )
-        # Keep the old rhythm: the periods already past come off the grace, deferral and
-        # interest-free counts, and principal keeps falling on the same installments.
-        elapsed = len(past)
-        every_k = int(options.get("principal_every", 1))
-        shifted = int(options.get("principal_grace", 0)) - elapsed
-        terms["principal_grace"] = shifted if shifted >= 0 else shifted % every_k
-        for name in ("interest_deferred", "interest_free"):
-            terms[name] = max(0, int(options.get(name, 0)) - elapsed)
-        schedule_terms = parse_terms(terms, default_currency_digits=digits)
-        rebuilt = to_json_dict(build_schedule(schedule_terms), digits)["installments"]
-        since = dt.date.fromisoformat(
-            past[-1]["due_on"] if past else previous.terms["disbursed_on"]
-        )
-        gap = (tranche.value_date - since).days
-        carried = round_money(old_principal * loan.annual_rate_pct * gap / Decimal(36_500), digits)
-        merged = list(past)
-        for index, row in enumerate(rebuilt):
-            row = dict(row, n=len(past) + index + 1)
-            if index == 0 and carried:
-                row["interest"] = str(Decimal(row["interest"]) + carried)
-                row["total"] = str(Decimal(row["total"]) + carried)
-            merged.append(row)
-        installments = {
-            "installments": merged,
-            "totals": {
-                key: str(sum((Decimal(row[key]) for row in merged), Decimal(0)))
-                for key in ("principal", "interest", "total")
-            },
-        }
-        reason = "tranche"
-    session.add(
-        ScheduleVersion(
-            loan_id=loan.id,
-            version=len(versions) + 1,
-            reason=reason,
-            effective_from=tranche.value_date,
-            terms=dict(terms),
-            installments=installments,
+def _settled_until(session: Session, loan: Loan) -> dt.date | None:
+    """The last receipt's date or the last schedule change's, whichever is later: a schedule
+    change must come after everything it is built on."""
+    receipt = session.scalar(
+        select(func.max(Repayment.received_on)).where(
+            Repayment.loan_id == loan.id, Repayment.status == "posted"
         )
     )
+    change = loan_state.last_change(loan)
+    days = [day for day in (receipt, change.effective_from if change else None) if day]
+    return max(days) if days else None
 
 
 def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.date) -> Tranche:
@@ -456,6 +391,16 @@ def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.da
         single_borrower_max_pct=policy.single_borrower_max_pct,
         related_borrowers_max_pct=policy.related_borrowers_max_pct,
     )
+    settled = _settled_until(session, loan)
+    if settled is not None and tranche.value_date < settled:
+        problems.append(
+            _(
+                "The value date %(date)s is before %(settled)s, the date of the loan's last "
+                "receipt or schedule change; pay the tranche with a later value date.",
+                date=fmt_date(tranche.value_date),
+                settled=fmt_date(settled),
+            )
+        )
     if problems:
         raise RuleViolation(problems)
     _guarded(
@@ -494,7 +439,10 @@ def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.da
         _guarded(session, Loan, loan.id, LoanStatus.CONTRACTED, {"status": LoanStatus.ACTIVE})
     session.refresh(loan)
     session.refresh(tranche)
-    _schedule_version(session, loan, tranche)
+    if loan_state.versions_of(loan):
+        loan_state.tranche_version(session, loan, amount=tranche.amount, day=tranche.value_date)
+    else:
+        loan_state.first_version(session, loan, principal=tranche.amount, day=tranche.value_date)
     _audit(
         session,
         actor,

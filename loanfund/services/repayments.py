@@ -1,7 +1,7 @@
 """Receipts from borrowers: allocation by the fund's order, the payoff, and the books.
 
-A loan's repayment state is never stored as running balances: it is replayed from its current
-schedule version and its posted receipts, in date order, through ``domain.repayments``. Each
+A loan's repayment state is never stored as running balances: it is replayed from its schedule
+versions and its posted receipts, in the order recorded (``services.loan_state``). Each
 receipt's allocation is recorded with it and posted as one balanced entry: debit fund cash;
 credit loans receivable (principal), interest income and penalty income.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,63 +25,22 @@ from loanfund.domain.errors import (
 )
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.ledger import Account, EntryKind, Line
-from loanfund.domain.loans import LoanStatus, next_loan_status
-from loanfund.domain.repayments import (
-    Allocation,
-    Component,
-    Due,
-    InstallmentState,
-    Payoff,
-    Terms,
-    allocate,
-    initial_state,
-    payoff,
-)
+from loanfund.domain.loans import LoanStatus, next_loan_status, version_reason_label
+from loanfund.domain.repayments import Allocation, Component, Payoff, allocate, payoff
 from loanfund.models import JournalEntry, Loan, Repayment
-from loanfund.models.types import money_digits
-from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
 from loanfund.services.ledger import post_entry
+from loanfund.services.loan_state import (
+    last_change,
+    last_sequence,
+    posted_receipts,
+    replay,
+    replay_receipts,
+)
 from loanfund.services.loans import load_loan
 
 CHANNELS = ("bank", "cash")
-
-
-def _current_version(loan: Loan):  # type: ignore[no-untyped-def]
-    versions = sorted(loan.schedules, key=lambda version: version.version)
-    if not versions:
-        raise InvalidTransition(_("The loan has no schedule yet: nothing has been disbursed."))
-    return versions[0], versions[-1]
-
-
-def repayment_terms(session: Session, loan: Loan) -> Terms:
-    first, _latest = _current_version(loan)
-    return Terms(
-        disbursed_on=dt.date.fromisoformat(first.terms["disbursed_on"]),
-        annual_rate_pct=loan.annual_rate_pct,
-        overdue_rate_pct_of_rate=loan.overdue_rate_pct_of_rate,
-        order=fund_policy(session).allocation_order,
-        digits=money_digits(),
-    )
-
-
-def posted_receipts(session: Session, loan: Loan) -> list[Repayment]:
-    return list(
-        session.scalars(
-            select(Repayment)
-            .where(Repayment.loan_id == loan.id, Repayment.status == "posted")
-            .order_by(Repayment.received_on, Repayment.id)
-        )
-    )
-
-
-def replay(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
-    """The loan's installments with what its posted receipts paid on each."""
-    states, terms = unpaid_states(session, loan)
-    for receipt in posted_receipts(session, loan):
-        allocate(states, terms, receipt.received_on, receipt.amount)
-    return states, terms
 
 
 def payoff_quote(session: Session, loan: Loan, day: dt.date) -> Payoff:
@@ -123,10 +82,7 @@ def record_repayment(
         return existing
     if loan.status is not LoanStatus.ACTIVE:
         raise InvalidTransition(_("Repayments are recorded on active loans."))
-    sequence = (
-        session.scalar(select(func.max(Repayment.sequence)).where(Repayment.loan_id == loan.id))
-        or 0
-    ) + 1
+    sequence = last_sequence(session, loan) + 1
     states, terms = replay(session, loan)
     problems: list[str] = []
     if received_on > today:
@@ -147,6 +103,16 @@ def record_repayment(
         )
     if received_on < terms.disbursed_on:
         problems.append(_("The receipt is dated before the loan was disbursed."))
+    change = last_change(loan)
+    if change is not None and received_on < change.effective_from:
+        problems.append(
+            _(
+                "The schedule was changed on %(date)s (%(why)s); receipts dated before that "
+                "can no longer be recorded.",
+                date=fmt_date(change.effective_from),
+                why=version_reason_label(change.reason),
+            )
+        )
     if channel not in CHANNELS:
         problems.append(_("Choose how the money was received."))
     if problems:
@@ -260,6 +226,20 @@ def _reversing_entry(session: Session, *, actor: Actor, loan: Loan, entry_id: in
     return entry
 
 
+def _refuse_if_settled(loan: Loan, repayment: Repayment) -> None:
+    """A schedule change was built on the receipts recorded before it: those stay."""
+    change = last_change(loan)
+    if change is not None and repayment.sequence <= change.after_sequence:
+        raise RuleViolation(
+            _(
+                "This receipt was recorded before the schedule change of %(date)s (%(why)s), "
+                "which was built on it, so it can no longer be reversed.",
+                date=fmt_date(change.effective_from),
+                why=version_reason_label(change.reason),
+            )
+        )
+
+
 def request_reversal(
     session: Session, *, actor: Actor, repayment_id: int, reason: str
 ) -> Repayment:
@@ -267,12 +247,13 @@ def request_reversal(
     repayment = session.get(Repayment, repayment_id)
     if repayment is None:
         raise NotFound(_("No such receipt."))
-    load_loan(session, actor, repayment.loan_id, Permission.MANAGE_LOANS)
+    loan = load_loan(session, actor, repayment.loan_id, Permission.MANAGE_LOANS)
     if repayment.status != "posted" or repayment.reversal_requested_by_id is not None:
         raise InvalidTransition(_("This receipt is already reversed or awaiting reversal."))
     reason = reason.strip()
     if not reason:
         raise RuleViolation(_("Say why the receipt is reversed."))
+    _refuse_if_settled(loan, repayment)
     repayment.reversal_reason = reason[:1000]
     repayment.reversal_requested_by_id = actor.user_id
     record_event(
@@ -306,6 +287,7 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
         raise NotPermitted(
             _("You asked for this reversal: someone else must approve it (four-eyes rule).")
         )
+    _refuse_if_settled(loan, repayment)
     change_status(
         session,
         Repayment,
@@ -324,9 +306,8 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
     )
     session.expire(repayment)
     # Allocate again every receipt still posted, in order; re-post those that change.
-    states, terms = unpaid_states(session, loan)
-    for receipt in posted_receipts(session, loan):
-        allocation = allocate(states, terms, receipt.received_on, receipt.amount)
+    states, terms, allocations = replay_receipts(session, loan)
+    for receipt, allocation in allocations:
         new = _allocation_json(allocation)
         if new == receipt.allocation:
             continue
@@ -376,22 +357,6 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
     session.commit()
     session.refresh(loan)
     return repayment
-
-
-def unpaid_states(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
-    """The loan's installments before any receipt (the starting point of a replay)."""
-    terms = repayment_terms(session, loan)
-    _first, latest = _current_version(loan)
-    dues = [
-        Due(
-            int(row["n"]),
-            dt.date.fromisoformat(row["due_on"]),
-            Decimal(row["principal"]),
-            Decimal(row["interest"]),
-        )
-        for row in latest.installments["installments"]
-    ]
-    return initial_state(dues, terms.disbursed_on), terms
 
 
 __all__ = [

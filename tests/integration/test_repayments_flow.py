@@ -178,9 +178,8 @@ def test_receipts_recorded_at_the_same_moment_never_share_an_allocation(
     import threading
 
     from loanfund.domain.errors import LoanFundError
-    from loanfund.domain.repayments import allocate
     from loanfund.models import Repayment, db
-    from loanfund.services.repayments import unpaid_states
+    from loanfund.services.loan_state import replay_receipts
 
     loan_id, officer = active.id, world["officer"]
     session.remove()
@@ -215,9 +214,9 @@ def test_receipts_recorded_at_the_same_moment_never_share_an_allocation(
     assert receipts and [r.sequence for r in receipts] == list(range(1, len(receipts) + 1))
     # What each receipt recorded is what a calm, one-at-a-time replay allocates.
     loan = db.session.get(type(active), loan_id)
-    states, terms = unpaid_states(db.session, loan)
-    for receipt in receipts:
-        fresh = allocate(states, terms, receipt.received_on, receipt.amount)
+    _states, _terms, allocations = replay_receipts(db.session, loan)
+    assert [receipt.id for receipt, _ in allocations] == [receipt.id for receipt in receipts]
+    for receipt, fresh in allocations:
         assert {k.value: str(v) for k, v in fresh.by_component.items()} == receipt.allocation[
             "by_component"
         ]

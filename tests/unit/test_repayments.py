@@ -15,10 +15,13 @@ from hypothesis import strategies as st
 
 from loanfund.domain.errors import RuleViolation
 from loanfund.domain.repayments import (
+    Change,
     Component,
     Due,
     Terms,
     allocate,
+    apply_change,
+    change_basis,
     initial_state,
     installment_status,
     payoff,
@@ -124,3 +127,105 @@ def test_every_receipt_is_fully_allocated_and_nothing_is_overpaid(receipts, orde
         assert 0 <= state.principal_paid <= state.due.principal
         assert 0 <= state.interest_paid <= state.due.interest
         assert state.penalty_paid >= 0
+
+
+def _prepay_on_the_first_due_date(mode):
+    # 15 Feb: installment 1 (1,030,000) and 1,000,000 more, a prepayment.
+    states = fresh()
+    allocation = allocate(
+        states, replace(TERMS, prepayment_mode=mode), dt.date(2026, 2, 15), D(2_030_000)
+    )
+    assert allocation.by_component[C.PREPAYMENT] == D(1_000_000)
+    return states
+
+
+def test_a_prepayment_keeping_the_term_lowers_every_later_installment_in_proportion():
+    states = _prepay_on_the_first_due_date("keep_term")
+    # 1,000,000 of the 2,000,000 still owed: half of each later installment's principal,
+    # and the balance of each later period halves, so its interest halves: installment 2
+    # owes 500,000 + 10,000, installment 3 500,000 + 5,000. The dates stay.
+    assert [(s.principal_left, s.interest_left) for s in states[1:]] == [
+        (D(500_000), D(10_000)),
+        (D(500_000), D(5_000)),
+    ]
+    # On 15 Mar the loan is settled by installment 2 in full and installment 3's principal.
+    assert payoff(states, TERMS, dt.date(2026, 3, 15)).total == D(510_000) + D(500_000)
+
+
+def test_a_prepayment_shortening_the_term_pays_off_the_last_installments():
+    states = _prepay_on_the_first_due_date("shorten_term")
+    # Installment 3 is prepaid in full: its period's balance is 0, so no interest (was
+    # 10,000); installment 2's period balance falls from 2,000,000 to 1,000,000: 10,000.
+    assert [(s.principal_left, s.interest_left) for s in states[1:]] == [
+        (D(1_000_000), D(10_000)),
+        (D(0), D(0)),
+    ]
+    assert installment_status(states[2], dt.date(2026, 2, 15)) == "paid"
+
+
+def test_interest_on_late_interest_runs_on_unpaid_overdue_interest():
+    # 10 % a year on installment 1's 30,000 interest, 20 days late on 7 Mar:
+    # 30,000 × 10 % × 20/365 = 164.38; with the penalty on principal, 9,863.01 + 164.38
+    # = 10,027.40 → 10,027 (3,054,149 without it, see above, less 9,863, plus 10,027).
+    terms = replace(TERMS, late_interest_rate_pct=D(10))
+    assert payoff(fresh(), terms, dt.date(2026, 3, 7)).total == D(3_054_149) - 9_863 + 10_027
+
+
+def test_a_restructuring_settles_the_past_and_keeps_the_payoff():
+    states = fresh()
+    day = dt.date(2026, 3, 7)
+    before = payoff(states, TERMS, day)
+    # Nothing paid by 7 Mar: installment 1 is kept; the new installments carry all
+    # 3,000,000 of principal, and 30,000 + 14,286 (installment 2's interest accrued for 20
+    # of its 28 days) of interest.
+    basis = change_basis(states, TERMS, day, restructure=True)
+    assert (basis.kept, basis.principal, basis.interest) == (1, D(3_000_000), D(44_286))
+    new = (
+        Due(2, dt.date(2026, 4, 7), D(1_500_000), D(15_000) + basis.interest, basis.interest),
+        Due(3, dt.date(2026, 5, 7), D(1_500_000), D(7_500)),
+    )
+    states = apply_change(states, TERMS, Change(day, basis.kept, new, True, day))
+    after = payoff(states, TERMS, day)
+    assert after.total == before.total  # 3,000,000 + 44,286 + penalty 9,863
+    assert after.by_component[C.PENALTY] == D(9_863)
+    # No penalty runs on the settled installment afterwards, and none is due yet on the
+    # new ones: on 20 Mar the penalty is still 9,863.
+    assert payoff(states, TERMS, dt.date(2026, 3, 20)).by_component[C.PENALTY] == D(9_863)
+
+
+@given(
+    receipts=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=120), st.integers(min_value=1, max_value=3_100_000)
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    mode=st.sampled_from(["keep_term", "shorten_term"]),
+    change_on=st.integers(min_value=1, max_value=100),
+)
+def test_prepayments_and_changes_keep_principal_whole(receipts, mode, change_on):
+    """Whatever is received, principal paid + principal owed = 3,000,000, and a change on
+    any day leaves that day's payoff as it was."""
+    terms = replace(TERMS, prepayment_mode=mode)
+    states = fresh()
+    for offset, amount in sorted(receipts):
+        day = TERMS.disbursed_on + dt.timedelta(days=offset)
+        quote = payoff(states, terms, day).total
+        if quote == 0:
+            break
+        allocate(states, terms, day, min(D(amount), quote))
+        paid = sum((s.principal_paid for s in states), D(0))
+        assert paid + sum((s.principal_left for s in states), D(0)) == D(3_000_000)
+        assert all(0 <= s.interest_cut <= s.due.interest for s in states)
+    day = max(
+        TERMS.disbursed_on + dt.timedelta(days=change_on),
+        TERMS.disbursed_on + dt.timedelta(days=max(offset for offset, _ in receipts)),
+    )
+    before = payoff(states, terms, day).total
+    basis = change_basis(states, terms, day, restructure=True)
+    if basis.principal == 0:
+        return
+    new = (Due(9, day + dt.timedelta(days=30), basis.principal, basis.interest, basis.interest),)
+    after = apply_change(states, terms, Change(day, basis.kept, new, True, day))
+    assert payoff(after, terms, day).total == before
