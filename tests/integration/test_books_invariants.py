@@ -1,10 +1,12 @@
 """Random sequences of money movements keep the books true (Hypothesis stateful testing).
 
-Operations: capital received; tranches requested, approved, paid or cancelled; receipts
-recorded (partial, exact, prepayments) and reversed, on several loans. After every step: each
-entry balances, the books balance, each receipt is fully allocated, each loan owes what was
-paid out less the principal repaid, cash never goes negative, and what open loans were approved
-for equals what they were paid out plus what is still committed.
+Operations, on several loans, while the business date moves forward by random steps: capital
+received; tranches requested, approved, paid or cancelled; receipts recorded (partial, exact,
+prepayments) and reversed; restructurings proposed and approved. After every step: each entry
+balances, the books balance, each receipt is fully allocated and is what a calm replay of the
+loan allocates, each loan owes what was paid out less the principal repaid, cash never goes
+negative, and what open loans were approved for equals what they were paid out plus what is
+still committed.
 """
 
 import datetime as dt
@@ -20,16 +22,30 @@ from loanfund.domain.access import SYSTEM
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.ledger import Account, books_balance
 from loanfund.domain.loans import LoanStatus, TrancheStatus
-from loanfund.models import JournalEntry, JournalLine, Loan, Repayment, Tranche, db
+from loanfund.models import (
+    JournalEntry,
+    JournalLine,
+    Loan,
+    Repayment,
+    Restructuring,
+    Tranche,
+    db,
+)
 from loanfund.queries.ledger import account_balances, trial_balance
 from loanfund.queries.loans import commitments, paid_by_loan, principal_by_loan
 from loanfund.services import loans as loan_service
 from loanfund.services.ledger import record_capital_contribution
+from loanfund.services.loan_state import replay_receipts
 from loanfund.services.repayments import (
     approve_reversal,
     payoff_quote,
     record_repayment,
     request_reversal,
+)
+from loanfund.services.restructurings import (
+    decide_restructuring,
+    propose_restructuring,
+    withdraw_restructuring,
 )
 from tests.conftest import TODAY
 
@@ -38,11 +54,55 @@ D = Decimal
 
 def make_machine(session, world, loans):
     keys = itertools.count()
+    # The database outlives each example, so the business date does too: it only moves on.
+    clock = [TODAY]
 
     class Books(RuleBasedStateMachine):
         @initialize()
         def start(self):
             self.loans = loans
+
+        @rule(days=st.integers(min_value=1, max_value=75))
+        def time_passes(self, days):
+            clock[0] += dt.timedelta(days=days)
+
+        @rule(
+            index=st.integers(0, 2),
+            kind=st.sampled_from(["reschedule", "extension"]),
+            installments=st.integers(min_value=1, max_value=40),
+            first_in=st.integers(min_value=1, max_value=90),
+        )
+        def restructure(self, index, kind, installments, first_in):
+            today = clock[0]
+            try:
+                proposal = propose_restructuring(
+                    session,
+                    actor=world["officer"],
+                    loan_id=self.loans[index].id,
+                    kind=kind,
+                    request_on=today,
+                    request_reference="CV",
+                    reason="test",
+                    installments=installments,
+                    first_due_on=today + dt.timedelta(days=first_in),
+                    today=today,
+                )
+                decide_restructuring(
+                    session,
+                    actor=world["approver"],
+                    restructuring_id=proposal.id,
+                    verdict="approve",
+                    note="",
+                    today=today,
+                )
+            except LoanFundError:
+                session.rollback()
+                for proposal in session.scalars(
+                    select(Restructuring).where(Restructuring.status == "proposed")
+                ):
+                    withdraw_restructuring(
+                        session, actor=world["officer"], restructuring_id=proposal.id, note=""
+                    )
 
         @rule(amount=st.integers(min_value=1, max_value=2_000_000_000))
         def capital_received(self, amount):
@@ -65,11 +125,35 @@ def make_machine(session, world, loans):
                     actor=world["officer"],
                     loan_id=loan.id,
                     amount=D(amount),
-                    value_date=TODAY,
+                    value_date=clock[0],
                     payee="Payee",
                     account="0001",
                     reference="",
                     idempotency_key=f"key-{next(keys)}",
+                )
+            except LoanFundError:
+                session.rollback()
+
+        @rule(index=st.integers(0, 2), amount=st.integers(min_value=1, max_value=80_000_000))
+        def disburse(self, index, amount):
+            """A tranche requested, approved and paid on the same day."""
+            try:
+                tranche = loan_service.request_tranche(
+                    session,
+                    actor=world["officer"],
+                    loan_id=self.loans[index].id,
+                    amount=D(amount),
+                    value_date=clock[0],
+                    payee="Payee",
+                    account="0001",
+                    reference="",
+                    idempotency_key=f"key-{next(keys)}",
+                )
+                loan_service.approve_tranche(
+                    session, actor=world["approver"], tranche_id=tranche.id
+                )
+                loan_service.pay_tranche(
+                    session, actor=world["officer"], tranche_id=tranche.id, today=clock[0]
                 )
             except LoanFundError:
                 session.rollback()
@@ -96,7 +180,7 @@ def make_machine(session, world, loans):
                     )
                 if action in ("pay", "approve_and_pay"):
                     loan_service.pay_tranche(
-                        session, actor=world["officer"], tranche_id=tranche.id, today=TODAY
+                        session, actor=world["officer"], tranche_id=tranche.id, today=clock[0]
                     )
                 if action == "cancel":
                     loan_service.cancel_tranche(
@@ -111,19 +195,19 @@ def make_machine(session, world, loans):
             loan = session.get(Loan, self.loans[index].id)
             if loan.status is not LoanStatus.ACTIVE:
                 return
-            owed = payoff_quote(session, loan, TODAY).total
+            owed = payoff_quote(session, loan, clock[0]).total
             amount = max(D(1), (owed * share / 100).to_integral_value(rounding="ROUND_FLOOR"))
             try:
                 record_repayment(
                     session,
                     actor=world["officer"],
                     loan_id=loan.id,
-                    received_on=TODAY,
+                    received_on=clock[0],
                     amount=amount,
                     channel="bank",
                     reference="",
                     idempotency_key=f"receipt-{next(keys):06d}-xxxxxxxx",
-                    today=TODAY,
+                    today=clock[0],
                 )
             except LoanFundError:
                 session.rollback()
@@ -161,6 +245,18 @@ def make_machine(session, world, loans):
                 assert outstanding.get(loan.id, D(0)) == paid.get(loan.id, D(0)) - repaid.get(
                     loan.id, D(0)
                 )
+
+        @invariant()
+        def each_receipt_is_what_a_calm_replay_allocates(self):
+            for loan in self.loans:
+                loan = session.get(Loan, loan.id)
+                if not loan.schedules:
+                    continue
+                _states, _terms, allocations = replay_receipts(session, loan)
+                for receipt, allocation in allocations:
+                    assert receipt.allocation["by_component"] == {
+                        key.value: str(value) for key, value in allocation.by_component.items()
+                    }
 
         @invariant()
         def every_entry_balances(self):
