@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from loanfund.domain.applications import ApplicationStatus
 from loanfund.domain.ledger import Account
 from loanfund.domain.loans import LoanStatus, TrancheStatus
-from loanfund.models import JournalEntry, JournalLine, LoanApplication, Tranche
+from loanfund.models import (
+    Cooperative,
+    JournalEntry,
+    JournalLine,
+    LoanApplication,
+    Repayment,
+    Restructuring,
+    Tranche,
+)
 from loanfund.models import Loan as LoanModel
 from loanfund.models.types import Money
 
@@ -204,3 +212,53 @@ def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> l
                 totals[slot][0] += Decimal(row["principal"])
                 totals[slot][1] += Decimal(row["interest"])
     return [MonthInflow(y, m, p, i) for (y, m), (p, i) in totals.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class Awaiting:
+    """Something on a loan that waits for a second person's decision."""
+
+    loan_id: int
+    contract_no: str
+    cooperative: str
+    what: str  # ``tranche``, ``reversal`` or ``restructuring``
+    amount: Decimal | None
+    requested_by_id: int | None
+
+
+def awaiting_decision(session: Session) -> list[Awaiting]:
+    """Tranches to approve, reversals to approve and restructurings to decide, oldest first."""
+
+    def rows(model, what, amount, who, where):  # type: ignore[no-untyped-def]
+        query = (
+            select(LoanModel.id, LoanModel.contract_no, Cooperative.name, amount, who)
+            .join(LoanModel, LoanModel.id == model.loan_id)
+            .join(Cooperative, Cooperative.id == LoanModel.cooperative_id)
+            .where(where)
+            .order_by(model.id)
+        )
+        return [Awaiting(*row[:3], what, row[3], row[4]) for row in session.execute(query)]
+
+    return [
+        *rows(
+            Tranche,
+            "tranche",
+            Tranche.amount,
+            Tranche.requested_by_id,
+            Tranche.status == TrancheStatus.REQUESTED,
+        ),
+        *rows(
+            Repayment,
+            "reversal",
+            Repayment.amount,
+            Repayment.reversal_requested_by_id,
+            (Repayment.status == "posted") & Repayment.reversal_requested_by_id.is_not(None),
+        ),
+        *rows(
+            Restructuring,
+            "restructuring",
+            None,
+            Restructuring.proposed_by_id,
+            Restructuring.status == "proposed",
+        ),
+    ]

@@ -189,3 +189,57 @@ def test_a_receipt_is_reversed_by_two_people_through_the_loan_page(
     assert db.session.get(Repayment, receipt.id).status == "reversed"
     page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
     assert re.search(r'data-testid="payoff-total">₫300,000,000<', page)
+
+
+def test_a_restructuring_is_proposed_previewed_and_decided_through_the_pages(
+    client, factory, session, tmp_path, monkeypatch
+):
+    import datetime as dt
+
+    from loanfund.models import Restructuring
+
+    day = dt.date(2027, 3, 1)
+    monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: day)
+    world, users, _ = _world(session, factory, tmp_path)
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="r" * 20)
+    sign_in(client, users["officer"].email)
+    url = f"/loans/{loan.id}/restructure"
+    form = {
+        "kind": "reschedule",
+        "request_on": day.isoformat(),
+        "request_reference": "CV 12/HTX",
+        "reason": "Harvest <b>lost</b> to the flood",
+        "installments": "60",
+        "first_due_on": "2027-04-01",
+    }
+    # 60 installments end after the maturity: refused, with the dates, and nothing typed lost.
+    refused = post_form(client, url, {**form, "propose": "1"}, page=url)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "1 Mar 2032" in text and "23 Nov 2029" in text and "CV 12/HTX" in text
+    assert "Harvest &lt;b&gt;lost&lt;/b&gt; to the flood" in text
+    assert session.query(Restructuring).count() == 0
+    # Ten installments: the preview shows 30,000,000 of principal in each.
+    preview = post_form(client, url, {**form, "installments": "10", "preview": "1"}, page=url)
+    assert preview.status_code == 200
+    assert preview.get_data(as_text=True).count("₫30,000,000") == 10
+    proposed = post_form(client, url, {**form, "installments": "10", "propose": "1"}, page=url)
+    assert proposed.status_code == 302
+    proposal = session.query(Restructuring).one()
+    approver = client.application.test_client()
+    sign_in(approver, users["approver"].email)
+    listing = approver.get("/loans/").get_data(as_text=True)
+    assert "restructuring to decide" in listing and loan.contract_no in listing
+    page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert 'data-testid="decide-restructuring"' in page
+    post_form(
+        approver,
+        f"/loans/restructurings/{proposal.id}/decide",
+        {"verdict": "approve", "note": "Flood relief"},
+        page=f"/loans/{loan.id}",
+    )
+    db.session.expire_all()
+    assert db.session.get(Restructuring, proposal.id).status == "approved"
+    page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert "restructurings approved: 1" in page
+    assert page.count('data-status="settled"') == 3  # the three installments it moved

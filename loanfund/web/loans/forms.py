@@ -9,13 +9,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from loanfund.web.fields import MoneyField, no_control_characters, strip_filter
 
@@ -91,3 +92,50 @@ class RepaymentForm(FlaskForm):
         **_text,
     )
     record = SubmitField(_l("Record the receipt"))
+
+
+class RestructureForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind"),
+        choices=[
+            SelectChoice("reschedule", _l("Rescheduling within the term")),
+            SelectChoice("extension", _l("Extension beyond the maturity")),
+        ],
+        default="reschedule",
+    )
+    request_on = DateField(
+        _l("Borrower's request dated"),
+        validators=[InputRequired(_l("Enter the date of the borrower's written request."))],
+    )
+    request_reference = StringField(
+        _l("Reference of the request"),
+        validators=[
+            DataRequired(_l("Give the reference of the borrower's written request.")),
+            Length(max=120),
+            no_control_characters,
+        ],
+        **_text,
+    )
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(_l("Say why the loan should be restructured.")),
+            Length(max=4000),
+            no_control_characters,
+        ],
+        render_kw={"rows": 3},
+        **_text,
+    )
+    installments = IntegerField(
+        _l("New installments"),
+        validators=[
+            InputRequired(_l("Enter how many installments the new schedule has.")),
+            NumberRange(min=1, max=600, message=_l("Between 1 and 600 installments.")),
+        ],
+    )
+    first_due_on = DateField(
+        _l("First new installment due on"),
+        validators=[InputRequired(_l("Enter the first new due date."))],
+    )
+    preview = SubmitField(_l("Show the new schedule"))
+    propose = SubmitField(_l("Propose the restructuring"))

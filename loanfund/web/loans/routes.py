@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -13,20 +14,35 @@ from flask_babel import gettext as _
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.ledger import account_label, entry_kind_label
-from loanfund.domain.loans import LoanStatus, TrancheStatus, loan_status_label, tranche_status_label
+from loanfund.domain.loans import (
+    LoanStatus,
+    TrancheStatus,
+    extension_limit_months,
+    loan_status_label,
+    restructuring_kind_label,
+    restructuring_status_label,
+    tranche_status_label,
+    version_reason_label,
+)
 from loanfund.domain.policy import choice_label
 from loanfund.domain.products import purpose_label
 from loanfund.domain.repayments import Component, component_label, installment_status
-from loanfund.models import AuditEvent, Repayment, Tranche, User, db
+from loanfund.models import AuditEvent, Repayment, Restructuring, Tranche, User, db
 from loanfund.queries import loans as queries
+from loanfund.services import loan_state, repayments, restructurings
 from loanfund.services import loans as service
-from loanfund.services import repayments
 from loanfund.services.applications import load_application
 from loanfund.web.applications.staff_routes import amount_in_words, schedule_words
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.fund import current_fund
-from loanfund.web.loans.forms import CancelForm, RepaymentForm, SignForm, TrancheRequestForm
+from loanfund.web.loans.forms import (
+    CancelForm,
+    RepaymentForm,
+    RestructureForm,
+    SignForm,
+    TrancheRequestForm,
+)
 from loanfund.web.messages import flash_form_errors, show_refusal
 
 bp = Blueprint("loans", __name__, url_prefix="/loans")
@@ -44,8 +60,13 @@ def index() -> Any:
         db.session, cooperative_id=None if actor.is_staff else actor.cooperative_id
     )
     money = queries.loans_money(db.session, loans)
+    awaiting = queries.awaiting_decision(db.session) if actor.is_staff else []
     return render_template(
-        "loans/list.html", loans=loans, money=money, loan_status_label=loan_status_label
+        "loans/list.html",
+        loans=loans,
+        money=money,
+        awaiting=awaiting,
+        loan_status_label=loan_status_label,
     )
 
 
@@ -84,22 +105,48 @@ def detail(loan_id: int) -> Any:
     user_ids = {t.requested_by_id for t in loan.tranches} | {
         t.approved_by_id for t in loan.tranches if t.approved_by_id
     }
+    repayment_form = RepaymentForm(formdata=None)
+    repayment_form.idempotency_key.data = secrets.token_urlsafe(24)
+    repayment_form.received_on.data = fund_today()
+    quote = None
+    quote_day = fund_today()
+    rows: list[dict[str, Any]] = []
+    if versions:
+        states, _terms = repayments.replay(db.session, loan)
+        rows = _schedule_rows(versions, states, fund_today())
+        with contextlib.suppress(ValueError):  # a malformed date keeps today
+            quote_day = dt.date.fromisoformat(request.args.get("payoff_on") or str(quote_day))
+        quote = repayments.payoff_quote(db.session, loan, quote_day)
+    proposals = (
+        db.session.query(Restructuring)
+        .filter(Restructuring.loan_id == loan.id)
+        .order_by(Restructuring.id.desc())
+        .all()
+        if actor.is_staff
+        else []
+    )
+    user_ids |= {p.proposed_by_id for p in proposals} | {
+        p.decided_by_id for p in proposals if p.decided_by_id
+    }
     names = {
         user.id: user.full_name
         for user in db.session.query(User).filter(User.id.in_(user_ids or {0}))
     }
-    repayment_form = RepaymentForm(formdata=None)
-    repayment_form.idempotency_key.data = secrets.token_urlsafe(24)
-    repayment_form.received_on.data = fund_today()
-    statuses: list[str] = []
-    quote = None
-    quote_day = fund_today()
-    if versions:
-        states, _terms = repayments.replay(db.session, loan)
-        statuses = [installment_status(state, fund_today()) for state in states]
-        with contextlib.suppress(ValueError):  # a malformed date keeps today
-            quote_day = dt.date.fromisoformat(request.args.get("payoff_on") or str(quote_day))
-        quote = repayments.payoff_quote(db.session, loan, quote_day)
+    pending_preview, pending_problems = None, []
+    pending = next((p for p in proposals if p.status == "proposed"), None)
+    if pending is not None:
+        try:
+            basis, merged = restructurings.preview(
+                db.session,
+                actor=actor,
+                loan_id=loan.id,
+                installments=pending.installments,
+                first_due_on=pending.first_due_on,
+                today=fund_today(),
+            )
+            pending_preview = {"basis": basis, "rows": merged["installments"]}
+        except LoanFundError as error:
+            pending_problems = list(getattr(error, "problems", [str(error)]))
     return render_template(
         "loans/detail.html",
         repayment_form=repayment_form,
@@ -107,7 +154,21 @@ def detail(loan_id: int) -> Any:
         .filter(Repayment.loan_id == loan.id)
         .order_by(Repayment.received_on, Repayment.id)
         .all(),
-        statuses=statuses,
+        schedule_rows=rows,
+        schedule_totals={
+            key: sum((row[key] for row in rows), Decimal(0))
+            for key in ("principal", "interest", "total", "paid", "left")
+        },
+        restructurings=proposals,
+        pending_preview=pending_preview,
+        pending_problems=pending_problems,
+        can_restructure=loan.status is LoanStatus.ACTIVE
+        and actor.can(Permission.MANAGE_LOANS)
+        and pending is None,
+        prepayment_label=choice_label(loan.prepayment_mode),
+        version_reason_label=version_reason_label,
+        restructuring_kind_label=restructuring_kind_label,
+        restructuring_status_label=restructuring_status_label,
         history=db.session.query(AuditEvent)
         .filter(AuditEvent.entity == "loan", AuditEvent.entity_id == str(loan.id))
         .order_by(AuditEvent.id)
@@ -136,6 +197,141 @@ def detail(loan_id: int) -> Any:
         account_label=account_label,
         purpose_label=purpose_label,
     )
+
+
+def _schedule_rows(versions: list[Any], states: list[Any], today: dt.date) -> list[dict[str, Any]]:
+    """Each installment as the borrower now owes it: after prepayments (their interest cut)
+    and restructurings (the installments they settled show what was paid and nothing left)."""
+    settled_upto = max((v.kept for v in versions if v.settles), default=0)
+    listed = versions[-1].installments["installments"]
+    rows = []
+    for index, state in enumerate(states):
+        scheduled = listed[index] if index < len(listed) else None
+        principal, interest = state.due.principal, state.interest
+        status = installment_status(state, today)
+        if scheduled is not None and index < settled_upto:
+            original = Decimal(scheduled["principal"]), Decimal(scheduled["interest"])
+            if original != (state.due.principal, state.due.interest):
+                principal, interest, status = original[0], original[1], "settled"
+        paid = state.principal_paid + state.interest_paid
+        rows.append(
+            {
+                "n": state.due.n,
+                "due_on": state.due.due_on,
+                "principal": principal,
+                "interest": interest,
+                "carried": state.due.carried,
+                "total": principal + interest,
+                "paid": paid,
+                "left": max(state.principal_left, Decimal(0))
+                + max(state.interest_left, Decimal(0)),
+                "status": status,
+            }
+        )
+    return rows
+
+
+@bp.get("/<int:loan_id>/restructure")
+@bp.post("/<int:loan_id>/restructure")
+@permission_required(Permission.MANAGE_LOANS)
+def restructure(loan_id: int) -> Any:
+    """Propose a restructuring: the form, a preview of the new schedule, and the proposal.
+    A refused proposal comes back with everything typed and every reason."""
+    actor = current_actor()
+    loan = service.load_loan(db.session, actor, loan_id, Permission.MANAGE_LOANS)
+    form = RestructureForm()
+    if request.method == "GET":
+        form.request_on.data = fund_today()
+    preview, problems = None, []
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            if form.propose.data:
+                restructurings.propose_restructuring(
+                    db.session,
+                    actor=actor,
+                    loan_id=loan.id,
+                    kind=form.kind.data,
+                    request_on=form.request_on.data,
+                    request_reference=form.request_reference.data,
+                    reason=form.reason.data,
+                    installments=form.installments.data,
+                    first_due_on=form.first_due_on.data,
+                    today=fund_today(),
+                )
+                flash(_("Restructuring proposed; an approver must decide it."), "success")
+                return redirect(url_for(".detail", loan_id=loan.id, _anchor="restructuring"))
+            basis, merged = restructurings.preview(
+                db.session,
+                actor=actor,
+                loan_id=loan.id,
+                installments=form.installments.data,
+                first_due_on=form.first_due_on.data,
+                today=fund_today(),
+            )
+            preview = {"basis": basis, "rows": merged["installments"][basis.kept :]}
+        except LoanFundError as error:
+            problems = list(getattr(error, "problems", [str(error)]))
+    return render_template(
+        "loans/restructure.html",
+        loan=loan,
+        form=form,
+        preview=preview,
+        problems=problems,
+        quote=repayments.payoff_quote(db.session, loan, fund_today()),
+        maturity=loan_state.maturity(loan, original=True),
+        current_maturity=loan_state.maturity(loan),
+        extension_months=extension_limit_months(loan.term_months),
+        component_label=component_label,
+    ), (422 if problems or form.errors else 200)
+
+
+@bp.post("/restructurings/<int:restructuring_id>/decide")
+@permission_required(Permission.APPROVE_DISBURSEMENT)
+def decide_restructuring(restructuring_id: int) -> Any:
+    proposal = db.session.get(Restructuring, restructuring_id)
+    if proposal is None:
+        abort(404)
+    actor = current_actor()
+    service.load_loan(db.session, actor, proposal.loan_id, Permission.VIEW_LOAN)
+    verdict = request.form.get("verdict", "")
+    try:
+        restructurings.decide_restructuring(
+            db.session,
+            actor=actor,
+            restructuring_id=restructuring_id,
+            verdict=verdict,
+            note=request.form.get("note", "")[:4000],
+            today=fund_today(),
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+    else:
+        flash(
+            _("Restructuring approved: the new schedule runs from today.")
+            if verdict == "approve"
+            else _("Restructuring rejected."),
+            "success",
+        )
+    return redirect(url_for(".detail", loan_id=proposal.loan_id, _anchor="restructuring"))
+
+
+@bp.post("/restructurings/<int:restructuring_id>/withdraw")
+@permission_required(Permission.MANAGE_LOANS)
+def withdraw_restructuring(restructuring_id: int) -> Any:
+    proposal = db.session.get(Restructuring, restructuring_id)
+    if proposal is None:
+        abort(404)
+    actor = current_actor()
+    service.load_loan(db.session, actor, proposal.loan_id, Permission.MANAGE_LOANS)
+    try:
+        restructurings.withdraw_restructuring(
+            db.session, actor=actor, restructuring_id=restructuring_id, note=""
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+    else:
+        flash(_("Restructuring proposal withdrawn."), "success")
+    return redirect(url_for(".detail", loan_id=proposal.loan_id, _anchor="restructuring"))
 
 
 @bp.post("/<int:loan_id>/sign")
