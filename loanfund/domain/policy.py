@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import decimal
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loanfund.domain.errors import RuleViolation
 from loanfund.domain.i18n import _, fmt_number
+from loanfund.domain.ledger import Account, account_label
 
 
 class Kind(enum.StrEnum):
@@ -24,6 +26,7 @@ class Kind(enum.StrEnum):
     MONEY = "money"  # an amount of the fund currency
     CHOICE = "choice"  # one of a fixed set of words
     RATIO = "ratio"  # a plain exact decimal (e.g. a coverage ratio)
+    CODE = "code"  # a short code: letters, digits, dots and dashes (an account number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,23 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     _pct("grade_b_min", "65", "scorecard"),
     _pct("grade_c_min", "50", "scorecard"),
     _pct("grade_d_min", "35", "scorecard"),
+    # The fund's own account numbers for the chart of DESIGN §4 (defaults after the chart of
+    # accounts of Circular 133/2016/TT-BTC), shown on the books, the journal and the exports.
+    *(
+        ParameterSpec(f"account_code_{account}", Kind.CODE, code, "accounts")
+        for account, code in (
+            ("cash", "1121"),
+            ("loans_receivable", "1283"),
+            ("interest_receivable", "1388"),
+            ("provision", "2293"),
+            ("fund_capital", "4111"),
+            ("interest_income", "515"),
+            ("penalty_income", "711"),
+            ("provision_expense", "6422"),
+            ("off_book_interest", "004"),
+            ("off_book_interest_contra", "004-C"),
+        )
+    ),
 )
 
 #: The scorecard's weight parameters, in the order of ``domain.appraisal.Factor``.
@@ -187,6 +207,20 @@ class Policy:
     grade_b_min: Decimal
     grade_c_min: Decimal
     grade_d_min: Decimal
+    account_code_cash: str
+    account_code_loans_receivable: str
+    account_code_interest_receivable: str
+    account_code_provision: str
+    account_code_fund_capital: str
+    account_code_interest_income: str
+    account_code_penalty_income: str
+    account_code_provision_expense: str
+    account_code_off_book_interest: str
+    account_code_off_book_interest_contra: str
+
+    def account_code(self, account: str) -> str:
+        """The fund's number for an account of the chart (``domain.ledger.Account``)."""
+        return str(getattr(self, f"account_code_{account}"))
 
 
 assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
@@ -194,6 +228,11 @@ assert [f.name for f in fields(Policy)] == [s.key for s in PARAMETERS]
 
 def parameter_label(key: str) -> str:
     """The translated name of a parameter, for forms and messages."""
+    if key.startswith("account_code_"):
+        return _(
+            "Account number: %(account)s",
+            account=account_label(Account(key[len("account_code_") :])),
+        )
     labels = {
         "own_equity_min_pct": _("Minimum own equity, in percent of project cost"),
         "single_borrower_max_pct": _("Single-borrower limit, in percent of actual charter capital"),
@@ -270,6 +309,9 @@ def choice_label(value: str) -> str:
     return labels[value]
 
 
+_CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,19}")
+
+
 def _parse(spec: ParameterSpec, raw: str, currency_digits: int) -> tuple[object, str | None]:
     """A parameter's typed value, or the problem with it."""
     label = parameter_label(spec.key)
@@ -278,6 +320,14 @@ def _parse(spec: ParameterSpec, raw: str, currency_digits: int) -> tuple[object,
         if text in spec.choices:
             return text, None
         return None, _("%(label)s: choose one of the offered options.", label=label)
+    if spec.kind is Kind.CODE:
+        if _CODE.fullmatch(text):
+            return text, None
+        return None, _(
+            "%(label)s: use 1 to 20 letters, digits, dots or dashes; “%(value)s” was entered.",
+            label=label,
+            value=text[:40],
+        )
     try:
         value = Decimal(text)
     except decimal.InvalidOperation:
@@ -364,6 +414,12 @@ def _consistency_problems(values: Mapping[str, object]) -> list[str]:
             )
         )
     problems.extend(_scorecard_problems(values))
+    codes = [values[spec.key] for spec in PARAMETERS if spec.kind is Kind.CODE]
+    repeated = sorted({str(code) for code in codes if codes.count(code) > 1})
+    if repeated:
+        problems.append(
+            _("Each account needs its own number; repeated: %(codes)s.", codes=", ".join(repeated))
+        )
     return problems
 
 

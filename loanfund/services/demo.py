@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from loanfund.domain.documents import DocumentKind, required_kinds
 from loanfund.domain.products import ProductTerms, PurposeCategory
 from loanfund.domain.repayments import Component
 from loanfund.domain.roles import Role
-from loanfund.models import LoanProduct, User
+from loanfund.models import Loan, LoanProduct, User
 from loanfund.services import demo_data
 from loanfund.services.accounts import NewUser, actor_for, create_user
 from loanfund.services.applications import (
@@ -53,6 +54,7 @@ from loanfund.services.loans import (
 )
 from loanfund.services.products import create_product
 from loanfund.services.repayments import payoff_quote, record_repayment, replay
+from loanfund.services.restructurings import decide_restructuring, propose_restructuring
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,8 +352,9 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
                 today=today,
                 reason="Dòng tiền dự án gần như bằng chi phí: không đủ khả năng trả nợ.",
             )
-    _demo_repaying_loan(session, store=store, officer=officer, approver=approver, today=today)
-    return len(demo_data.APPLICATIONS) + 1
+    return len(demo_data.APPLICATIONS) + _demo_history_loans(
+        session, store=store, officer=officer, approver=approver, today=today
+    )
 
 
 def _demo_loan(
@@ -375,49 +378,64 @@ def _demo_loan(
     pay_tranche(session, actor=officer, tranche_id=tranche.id, today=today)
 
 
-def _demo_repaying_loan(
+def _demo_history_loans(
     session: Session, *, store: FileStore, officer: Actor, approver: Actor, today: dt.date
-) -> None:
-    """An older loan with a repayment history: applied for 240 days ago, disbursed 210 days
-    ago, each installment paid on its due date except one paid 12 days late (with penalty)."""
-    rep = actor_for(_user(session, "baola@demo.quyhtx.vn"))
-    product = session.scalar(select(LoanProduct).where(LoanProduct.code == "VLD-2026"))
-    assert product is not None
-    start = today - dt.timedelta(days=240)
+) -> int:
+    """The loans of ``demo_data.HISTORY_LOANS``, each applied for, appraised, approved,
+    contracted and paid out through the services on past dates, then repaid by its story."""
+    products = {product.code: product for product in session.scalars(select(LoanProduct))}
+    for spec in demo_data.HISTORY_LOANS:
+        loan = _lent(
+            session, spec, products, store=store, officer=officer, approver=approver, today=today
+        )
+        _repay(session, loan, spec, officer=officer, approver=approver, today=today)
+    return len(demo_data.HISTORY_LOANS)
+
+
+def _lent(
+    session: Session,
+    spec: dict[str, Any],
+    products: dict[str, LoanProduct],
+    *,
+    store: FileStore,
+    officer: Actor,
+    approver: Actor,
+    today: dt.date,
+) -> Loan:
+    rep = actor_for(_user(session, spec["rep"]))
+    product = products[spec["product"]]
+    paid_on = today - dt.timedelta(days=spec["disbursed_days_ago"])
+    start = paid_on - dt.timedelta(days=30)
+    kind, description, value = spec["collateral"]
     draft = ApplicationDraft(
         product_id=product.id,
-        amount=Decimal(240_000_000),
-        term_months=12,
+        amount=Decimal(spec["amount"]),
+        term_months=spec["term"],
         schedule_options=dict(product.schedule_options),
-        purpose=PurposeCategory.WORKING_CAPITAL,
-        purpose_description="Mua mây, tre, song nguyên liệu cho đơn hàng xuất khẩu Nhật Bản.",
-        project_description="Đơn hàng 12.000 sản phẩm mây tre đan giao trong năm.",
-        project_cost=Decimal(400_000_000),
-        own_equity=Decimal(160_000_000),
-        members_benefiting=88,
-        jobs_created=20,
-        cash_flows=(CashFlowLine(1, Decimal(1_900_000_000), Decimal(1_500_000_000)),),
+        purpose=PurposeCategory(spec["purpose"]),
+        purpose_description=spec["purpose_text"],
+        project_description=spec["project_text"],
+        project_cost=Decimal(spec["cost"]),
+        own_equity=Decimal(spec["cost"] - spec["amount"]),
+        members_benefiting=60,
+        jobs_created=12,
+        cash_flows=(CashFlowLine(1, Decimal(spec["cost"]) * 4, Decimal(spec["cost"]) * 3),),
         collateral=(
-            CollateralItem(
-                CollateralKind.MACHINERY,
-                "Máy chẻ nan và lò sấy",
-                "Hợp tác xã",
-                Decimal(300_000_000),
-            ),
+            CollateralItem(CollateralKind(kind), description, "Hợp tác xã", Decimal(value)),
         ),
         guarantors=(),
     )
     application = create_application(
         session, actor=rep, cooperative_id=rep.cooperative_id, draft=draft, today=start
     )
-    for kind in sorted(required_kinds(None, secured=True)):
+    for document in sorted(required_kinds(None, secured=True)):
         upload_document(
             session,
             actor=rep,
             application_id=application.id,
-            kind=DocumentKind(kind),
-            filename=f"{kind}.pdf",
-            source=demo_pdf(f"{application.number} {kind}"),
+            kind=DocumentKind(document),
+            filename=f"{document}.pdf",
+            source=demo_pdf(f"{application.number} {document}"),
             store=store,
             max_bytes=10 * 1024 * 1024,
         )
@@ -443,33 +461,48 @@ def _demo_repaying_loan(
     )
     loan = make_loan(session, actor=officer, application_id=application.id, today=decided)
     sign_contract(session, actor=officer, loan_id=loan.id, signed_on=decided, today=decided)
-    paid_on = decided + dt.timedelta(days=10)
     tranche = request_tranche(
         session,
         actor=officer,
         loan_id=loan.id,
         amount=loan.amount,
         value_date=paid_on,
-        payee="HTX Sản xuất và dịch vụ mây tre đan Bao La",
-        account="5501 2050 11223 — BIDV Huế",
-        reference="UNC 0002",
+        payee=spec["payee"],
+        account=spec["account"],
+        reference=f"UNC {loan.id:04d}",
         idempotency_key=f"demo-loan-{loan.id}-1",
     )
     approve_tranche(session, actor=approver, tranche_id=tranche.id)
     pay_tranche(session, actor=officer, tranche_id=tranche.id, today=paid_on)
+    return loan
+
+
+def _repay(
+    session: Session,
+    loan: Loan,
+    spec: dict[str, Any],
+    *,
+    officer: Actor,
+    approver: Actor,
+    today: dt.date,
+) -> None:
+    """Receipts by the loan's story, each on its own day and through the services."""
+    story = spec["story"]
+    # The first installment left unpaid fell due at least ``overdue_days`` ago.
+    stop = today - dt.timedelta(days=spec.get("overdue_days", 0) + 29)
+    restructure_on = today - dt.timedelta(days=spec.get("restructured_days_ago", 0))
     states, _terms = replay(session, loan)
     for number, state in enumerate(states):
-        due_on = state.due.due_on
-        late = number == 2
-        day = due_on + dt.timedelta(days=12) if late else due_on
-        if day > today:
+        late = story == "on_time_one_late" and number == 2
+        day = state.due.due_on + dt.timedelta(days=12) if late else state.due.due_on
+        if day > today or (story in ("stopped", "restructured") and day > stop):
             break
         quote = payoff_quote(session, loan, day).by_component
         amount = (
             quote[Component.OVERDUE_PRINCIPAL]
             + quote[Component.OVERDUE_INTEREST]
             + quote[Component.PENALTY]
-            + (Decimal(0) if late else state.due.principal + state.due.interest)
+            + (Decimal(0) if late else state.principal_left + state.interest_left)
         )
         record_repayment(
             session,
@@ -478,7 +511,29 @@ def _demo_repaying_loan(
             received_on=day,
             amount=amount,
             channel="bank",
-            reference=f"GBC {number + 1:04d}",
+            reference=f"GBC {loan.id:02d}{number + 1:02d}",
             idempotency_key=f"demo-repayment-{loan.id}-{number + 1}",
             today=day,
+        )
+    if story == "restructured":
+        terms = spec["restructure"]
+        proposal = propose_restructuring(
+            session,
+            actor=officer,
+            loan_id=loan.id,
+            kind="reschedule",
+            request_on=restructure_on - dt.timedelta(days=6),
+            request_reference=terms["request"],
+            reason=terms["reason"],
+            installments=terms["installments"],
+            first_due_on=restructure_on + dt.timedelta(days=30),
+            today=restructure_on,
+        )
+        decide_restructuring(
+            session,
+            actor=approver,
+            restructuring_id=proposal.id,
+            verdict="approve",
+            note="Đồng ý giãn nợ do thiên tai; theo dõi kiểm tra sau 30 ngày.",
+            today=restructure_on,
         )

@@ -57,3 +57,23 @@ def test_the_demo_books_reconcile_with_its_loans(session, tmp_path):
         + balances[Account.PENALTY_INCOME]
     )
     assert balances[Account.PENALTY_INCOME] > 0  # one installment was paid 12 days late
+    # Every kind of loan has something to show: closed, restructured, and overdue at ages
+    # that fall in different debt groups (≥ 30 and ≥ 90 days past due).
+    from loanfund.domain.loans import LoanStatus
+    from loanfund.models import Loan
+    from loanfund.services.repayments import replay
+
+    loans = session.scalars(select(Loan)).all()
+    assert {loan.status for loan in loans} >= {
+        LoanStatus.CONTRACTED,
+        LoanStatus.ACTIVE,
+        LoanStatus.CLOSED,
+    }
+    assert any(loan.restructure_count == 1 for loan in loans)
+    ages = []
+    for loan in loans:
+        if loan.status is LoanStatus.ACTIVE:
+            states, _terms = replay(session, loan)
+            late = [s.due.due_on for s in states if s.due.due_on < TODAY and s.principal_left > 0]
+            ages.append((TODAY - min(late)).days if late else 0)
+    assert any(30 <= age < 90 for age in ages) and any(90 <= age < 180 for age in ages), ages

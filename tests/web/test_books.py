@@ -46,6 +46,8 @@ def test_an_administrator_records_capital_and_everyone_on_staff_sees_it(client, 
     assert account_balances(db.session)[Account.CASH] == Decimal(25_000_000_000)
     books = client.get("/books/").get_data(as_text=True)
     assert "QĐ 112/QĐ-UBND" in books and "25,000,000,000" in books
+    # Accounts carry the fund's own numbers (settings; Circular 133 by default).
+    assert "1121 · Fund cash" in books and "4111 · Fund capital" in books
     officer = factory.user(Role.OFFICER)
     other = client.application.test_client()
     sign_in(other, officer.email)

@@ -121,6 +121,12 @@ def settings_form_class() -> type[FlaskForm]:
             )
         elif spec.kind is Kind.MONEY:
             field = MoneyField(label, validators=[InputRequired(_l("This field is required."))])
+        elif spec.kind is Kind.CODE:
+            field = StringField(
+                label,
+                validators=[InputRequired(_l("This field is required.")), Length(max=20)],
+                filters=[strip_filter],
+            )
         else:
             field = DecimalTextField(
                 label, validators=[InputRequired(_l("This field is required."))]

@@ -20,7 +20,6 @@ from loanfund.domain.ledger import (
     Account,
     AccountKind,
     EntryKind,
-    account_label,
     books_balance,
     entry_kind_label,
 )
@@ -36,7 +35,7 @@ from loanfund.services.ledger import (
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.books.forms import CancelMovementForm, CapitalContributionForm
 from loanfund.web.clock import fund_today
-from loanfund.web.fund import current_fund
+from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.messages import flash_problems, show_refusal
 
 bp = Blueprint("books", __name__, url_prefix="/books")
@@ -60,9 +59,10 @@ def index() -> Any:
         db.session, as_of=today, reserve=current_fund().policy.min_liquidity_reserve
     )
     balances = queries.account_balances(db.session)
+    name = account_namer()
     sections = [
         [
-            (account, account_label(account), balances[account])
+            (account, name(account), balances[account])
             for account in Account
             if account.kind in kinds
         ]
@@ -81,7 +81,7 @@ def index() -> Any:
         kind=kind,
         kinds=[(k, entry_kind_label(k)) for k in EntryKind],
         entry_kind_label=entry_kind_label,
-        account_label=account_label,
+        account_label=name,
         trial=trial,
         trial_difference=books_balance(trial),
         date_from=date_from,

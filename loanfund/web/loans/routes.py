@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
-from loanfund.domain.ledger import account_label, entry_kind_label
+from loanfund.domain.ledger import entry_kind_label
 from loanfund.domain.loans import (
     LoanStatus,
     TrancheStatus,
@@ -35,7 +35,7 @@ from loanfund.services.applications import load_application
 from loanfund.web.applications.staff_routes import amount_in_words, schedule_words
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
-from loanfund.web.fund import current_fund
+from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.loans.forms import (
     CancelForm,
     RepaymentForm,
@@ -194,7 +194,7 @@ def detail(loan_id: int) -> Any:
         loan_status_label=loan_status_label,
         tranche_status_label=tranche_status_label,
         entry_kind_label=entry_kind_label,
-        account_label=account_label,
+        account_label=account_namer(),
         purpose_label=purpose_label,
     )
 
