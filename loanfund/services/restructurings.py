@@ -21,6 +21,7 @@ from loanfund.domain.errors import InvalidTransition, NotFound, NotPermitted, Ru
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.loans import LoanStatus, restructuring_problems
 from loanfund.domain.notifications import NoticeKind
+from loanfund.domain.repayments import ChangeBasis
 from loanfund.models import Loan, Restructuring, User
 from loanfund.services import loan_state
 from loanfund.services.audit import record_event
@@ -51,8 +52,9 @@ def _check(
     installments: int,
     first_due_on: dt.date,
     day: dt.date,
-) -> list[dict[str, Any]]:
-    """The new schedule if the restructuring were decided on ``day``, or every problem."""
+) -> tuple[ChangeBasis, dict[str, Any]]:
+    """What the loan owes and its new schedule if the restructuring were decided on ``day``,
+    or every problem."""
     if loan.status is not LoanStatus.ACTIVE:
         raise InvalidTransition(_("Only an active loan can be restructured."))
     problems: list[str] = []
@@ -83,7 +85,7 @@ def _check(
     )
     if problems:
         raise RuleViolation(problems)
-    return rows
+    return basis, merged
 
 
 def preview(
@@ -91,14 +93,19 @@ def preview(
     *,
     actor: Actor,
     loan_id: int,
+    kind: str,
     installments: int,
     first_due_on: dt.date,
     today: dt.date,
-) -> tuple[Any, dict[str, Any]]:
-    """What the loan owes today and the schedule a restructuring would give it."""
+) -> tuple[ChangeBasis, dict[str, Any]]:
+    """What the loan owes today and the schedule a restructuring would give it.
+
+    Raises:
+        RuleViolation: every reason it could not be made today.
+    """
     loan = load_loan(session, actor, loan_id, Permission.VIEW_LOAN)
-    return loan_state.restructure_preview(
-        session, loan, installments=installments, first_due_on=first_due_on, day=today
+    return _check(
+        session, loan, kind=kind, installments=installments, first_due_on=first_due_on, day=today
     )
 
 

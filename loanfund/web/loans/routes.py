@@ -140,6 +140,7 @@ def detail(loan_id: int) -> Any:
                 db.session,
                 actor=actor,
                 loan_id=loan.id,
+                kind=pending.kind,
                 installments=pending.installments,
                 first_due_on=pending.first_due_on,
                 today=fund_today(),
@@ -208,11 +209,11 @@ def _schedule_rows(versions: list[Any], states: list[Any], today: dt.date) -> li
     for index, state in enumerate(states):
         scheduled = listed[index] if index < len(listed) else None
         principal, interest = state.due.principal, state.interest
-        status = installment_status(state, today)
+        status, was = installment_status(state, today), None
         if scheduled is not None and index < settled_upto:
-            original = Decimal(scheduled["principal"]), Decimal(scheduled["interest"])
-            if original != (state.due.principal, state.due.interest):
-                principal, interest, status = original[0], original[1], "settled"
+            original = Decimal(scheduled["principal"]) + Decimal(scheduled["interest"])
+            if original != principal + interest:
+                status, was = "settled", original
         paid = state.principal_paid + state.interest_paid
         rows.append(
             {
@@ -226,6 +227,7 @@ def _schedule_rows(versions: list[Any], states: list[Any], today: dt.date) -> li
                 "left": max(state.principal_left, Decimal(0))
                 + max(state.interest_left, Decimal(0)),
                 "status": status,
+                "was": was,
             }
         )
     return rows
@@ -264,6 +266,7 @@ def restructure(loan_id: int) -> Any:
                 db.session,
                 actor=actor,
                 loan_id=loan.id,
+                kind=form.kind.data,
                 installments=form.installments.data,
                 first_due_on=form.first_due_on.data,
                 today=fund_today(),
@@ -504,7 +507,13 @@ def contract(loan_id: int) -> Any:
     """The printable loan contract."""
     loan = service.load_loan(db.session, current_actor(), loan_id, Permission.VIEW_LOAN)
     fund = current_fund()
-    versions = sorted(loan.schedules, key=lambda version: version.version)
+    # The contract's schedule: as disbursed, before any restructuring (which has its own
+    # decision and schedule, shown on the loan page).
+    versions = []
+    for version in sorted(loan.schedules, key=lambda version: version.version):
+        if version.reason == "restructuring":
+            break
+        versions.append(version)
     return render_template(
         "loans/contract.html",
         loan=loan,
@@ -512,6 +521,7 @@ def contract(loan_id: int) -> Any:
         amount_words=amount_in_words(loan.amount),
         schedule=schedule_words(loan.schedule_options),
         current=versions[-1] if versions else None,
-        allocation=choice_label(fund.policy.allocation_order),
+        allocation=choice_label(loan.allocation_order),
+        prepayment=choice_label(loan.prepayment_mode),
         purpose_label=purpose_label,
     )
