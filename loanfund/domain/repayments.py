@@ -221,8 +221,8 @@ def _current(states: Sequence[InstallmentState], day: dt.date) -> InstallmentSta
     )
 
 
-def _current_interest_due(state: InstallmentState, terms: Terms, day: dt.date) -> Decimal:
-    """The current installment's interest accrued to ``day`` (all of it on the due date)."""
+def accrued_interest(state: InstallmentState, terms: Terms, day: dt.date) -> Decimal:
+    """An installment's interest accrued to ``day`` (all of it on the due date), paid or not."""
     period = (state.due.due_on - state.period_start).days
     elapsed = (day - state.period_start).days
     carried = min(state.due.carried, state.interest)
@@ -235,7 +235,12 @@ def _current_interest_due(state: InstallmentState, terms: Terms, day: dt.date) -
             MONEY_CONTEXT.divide(MONEY_CONTEXT.multiply(state.interest - carried, elapsed), period),
             terms.digits,
         )
-    return max(accrued - state.interest_paid, Decimal(0))
+    return accrued
+
+
+def _current_interest_due(state: InstallmentState, terms: Terms, day: dt.date) -> Decimal:
+    """The current installment's interest accrued to ``day`` and not yet paid."""
+    return max(accrued_interest(state, terms, day) - state.interest_paid, Decimal(0))
 
 
 @dataclass(frozen=True, slots=True)

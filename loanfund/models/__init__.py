@@ -15,6 +15,14 @@ from loanfund.models.application import (
 )
 from loanfund.models.audit import AuditEvent
 from loanfund.models.base import Base, db
+from loanfund.models.close import (
+    BusinessDay,
+    DebtGroupChange,
+    JobRun,
+    PortfolioSnapshot,
+    ReminderKey,
+    SchedulerLease,
+)
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.loan import Loan, Repayment, Restructuring, ScheduleVersion, Tranche
@@ -32,10 +40,13 @@ __all__ = [
     "AppraisalFinding",
     "AuditEvent",
     "Base",
+    "BusinessDay",
     "CapitalMovement",
     "Collateral",
     "Cooperative",
+    "DebtGroupChange",
     "Guarantor",
+    "JobRun",
     "JournalEntry",
     "JournalLine",
     "Loan",
@@ -44,11 +55,14 @@ __all__ = [
     "Notification",
     "OutboxMessage",
     "OutboxStatus",
+    "PortfolioSnapshot",
     "RelatedBorrowers",
+    "ReminderKey",
     "Repayment",
     "Restructuring",
     "Role",
     "ScheduleVersion",
+    "SchedulerLease",
     "Setting",
     "Tranche",
     "User",

@@ -48,6 +48,20 @@ class Loan(Base):
     prepayment_mode: Mapped[str] = mapped_column(String(20), default="keep_term")
     #: Approved restructurings (ND45 §27); each one pushes the debt group.
     restructure_count: Mapped[int] = mapped_column(default=0)
+    #: The day the last receipt repaid everything.
+    closed_on: Mapped[Optional[dt.date]] = mapped_column()
+    #: As of the last daily close (``closed_through``): days past due, the loan's own debt
+    #: group and its group once the borrower's worst applies, interest earned and not paid,
+    #: penalty interest owed, and the provisions held for it.
+    closed_through: Mapped[Optional[dt.date]] = mapped_column(index=True)
+    days_past_due: Mapped[int] = mapped_column(default=0)
+    own_group: Mapped[int] = mapped_column(default=1)
+    debt_group: Mapped[int] = mapped_column(default=1, index=True)
+    principal_outstanding: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    interest_accrued: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    penalty_accrued: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    specific_provision: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    general_provision: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     conditions: Mapped[str] = mapped_column(Text, default="")
     signed_on: Mapped[Optional[dt.date]] = mapped_column()

@@ -37,6 +37,8 @@ class OutboxMessage(Base):
         enum_column_type(OutboxStatus, "outbox_status"), default=OutboxStatus.QUEUED, index=True
     )
     attempts: Mapped[int] = mapped_column(default=0)
+    #: Not before this time (a failed send waits longer after each attempt).
+    next_attempt_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     last_error: Mapped[Optional[str]] = mapped_column(Text)
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))

@@ -54,6 +54,8 @@ class User(Base, UserMixin):
     confirmed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     #: Preferred interface language (``vi`` / ``en``); ``None`` follows the browser.
     locale: Mapped[Optional[str]] = mapped_column(String(8))
+    #: The user turned off emails that are not critical (reminders ahead of due dates…).
+    quiet_emails: Mapped[bool] = mapped_column(default=False)
     #: The cooperative an applicant represents; ``None`` for staff.
     cooperative_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("cooperative.id", ondelete="RESTRICT"), index=True

@@ -1,0 +1,104 @@
+"""The nightly work: business days closed, debt-group changes, portfolio snapshots, job runs,
+the scheduler's lease and the keys of reminders already written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loanfund.models.base import Base
+from loanfund.models.types import Money, RatePct, UTCDateTime, utcnow
+
+
+class BusinessDay(Base):
+    """A business date and how far its close got (``running`` → ``done``)."""
+
+    __tablename__ = "business_day"
+    __table_args__ = (CheckConstraint("status IN ('running', 'done')", name="status"),)
+
+    business_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    #: What the close did: loans aged, group changes, entries posted…
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class DebtGroupChange(Base):
+    """A loan moved from one debt group to another at the close of a business date."""
+
+    __tablename__ = "debt_group_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    business_date: Mapped[dt.date] = mapped_column(index=True)
+    from_group: Mapped[int] = mapped_column()
+    to_group: Mapped[int] = mapped_column()
+    days_past_due: Mapped[int] = mapped_column()
+    #: ``days`` (its own days past due), ``restructuring`` (the floor) or ``borrower`` (another
+    #: loan of the same borrower is in a worse group).
+    reason: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PortfolioSnapshot(Base):
+    """The portfolio at the close of a business date, for the dashboard and the reports."""
+
+    __tablename__ = "portfolio_snapshot"
+
+    business_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    loans: Mapped[int] = mapped_column()
+    outstanding: Mapped[Decimal] = mapped_column(Money)
+    #: ``{"1": "…", …, "5": "…"}`` outstanding principal and ``{"1": n, …}`` loan counts.
+    by_group: Mapped[dict[str, str]] = mapped_column(JSON)
+    count_by_group: Mapped[dict[str, int]] = mapped_column(JSON)
+    par30_pct: Mapped[Decimal] = mapped_column(RatePct)
+    par90_pct: Mapped[Decimal] = mapped_column(RatePct)
+    bad_debt_pct: Mapped[Decimal] = mapped_column(RatePct)
+    specific_provision: Mapped[Decimal] = mapped_column(Money)
+    general_provision: Mapped[Decimal] = mapped_column(Money)
+    interest_accrued: Mapped[Decimal] = mapped_column(Money)
+    interest_off_books: Mapped[Decimal] = mapped_column(Money)
+
+
+class JobRun(Base):
+    """One run of a scheduled job (or its operator command), for the job history page."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (CheckConstraint("status IN ('running', 'ok', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40), index=True)
+    business_date: Mapped[Optional[dt.date]] = mapped_column()
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    #: Who ran it: ``scheduler`` or an operator's command.
+    trigger: Mapped[str] = mapped_column(String(20), default="scheduler")
+
+
+class SchedulerLease(Base):
+    """Who leads the schedulers (SQLite; PostgreSQL uses an advisory lock): the holder renews
+    the lease while it runs, and another process may take it only once it has expired."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ReminderKey(Base):
+    """A reminder already written: what, for whom, for which date. Unique, so each is written
+    once however often the job runs."""
+
+    __tablename__ = "reminder_key"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
