@@ -122,22 +122,31 @@ def _change(version: ScheduleVersion, states: list[InstallmentState], terms: Ter
     )
 
 
-def replay(session: Session, loan: Loan) -> tuple[list[InstallmentState], Terms]:
-    """The loan's installments with what its posted receipts paid on each."""
-    states, terms, _allocations = replay_receipts(session, loan)
+def replay(
+    session: Session, loan: Loan, *, as_of: dt.date | None = None
+) -> tuple[list[InstallmentState], Terms]:
+    """The loan's installments with what its posted receipts paid on each (``as_of``: only
+    the receipts and schedule changes dated on or before that day)."""
+    states, terms, _allocations = replay_receipts(session, loan, as_of=as_of)
     return states, terms
 
 
 def replay_receipts(
-    session: Session, loan: Loan
+    session: Session, loan: Loan, *, as_of: dt.date | None = None
 ) -> tuple[list[InstallmentState], Terms, list[tuple[Repayment, Allocation]]]:
     """The replay, with each posted receipt and how it allocates on it, in order."""
     versions = _versions(loan)
+    if as_of is not None:
+        versions = [version for version in versions if version.effective_from <= as_of]
+        if not versions:
+            raise InvalidTransition(_("Nothing had been disbursed on the loan by that day."))
     terms = repayment_terms(loan)
     states = initial_state(_dues(versions[0].installments["installments"]), terms.disbursed_on)
     pending = list(versions[1:])
     allocations = []
     for receipt in posted_receipts(session, loan):
+        if as_of is not None and receipt.received_on > as_of:
+            break
         while pending and receipt.sequence > pending[0].after_sequence:
             states = apply_change(states, terms, _change(pending.pop(0), states, terms))
         allocations.append((receipt, allocate(states, terms, receipt.received_on, receipt.amount)))

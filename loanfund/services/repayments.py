@@ -177,7 +177,7 @@ def record_repayment(
             Loan,
             loan.id,
             seen=LoanStatus.ACTIVE,
-            values={"status": LoanStatus.CLOSED},
+            values={"status": LoanStatus.CLOSED, "closed_on": received_on},
             refused=_("Someone changed this loan a moment ago. Please reload the page."),
         )
         record_event(
@@ -345,6 +345,7 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
     ):
         next_loan_status(loan.status, "reopen")
         loan.status = LoanStatus.ACTIVE
+        loan.closed_on = None
     record_event(
         session,
         actor=actor,

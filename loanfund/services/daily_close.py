@@ -1,0 +1,360 @@
+"""The daily close of a business date (DESIGN §3–5): ageing, debt groups, accruals,
+provisions and the portfolio snapshot.
+
+Closing day D is idempotent and resumable, in bounded transactions:
+
+1. **Ageing**, loan by loan in batches: each loan is replayed as of D (its receipts and
+   schedule changes dated on or before D); its days past due, own debt group, principal
+   outstanding, interest earned and not paid, and penalty interest owed are stored with
+   ``closed_through = D``, and each batch is committed. A re-run skips the loans already done.
+2. **Debt groups**: every loan of a borrower takes the worst group among them; changes are
+   recorded with the date and the reason; provisions are computed per loan from the group.
+3. **The books**, one entry per kind, for the difference between what the journal holds and
+   what it should hold after D: interest earned and not paid on G1 loans is income (interest
+   receivable), on the others it is tracked off the books (memo); the provision account holds
+   the specific and general provisions. A re-run finds nothing to post.
+4. **The snapshot** of the portfolio (outstanding by group, PAR30, PAR90, counts), then D is
+   marked done.
+
+A crash leaves the finished batches committed; the next run completes the rest and reaches
+the same state. Missed days are closed in order (:func:`close_through`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loanfund.domain.access import SYSTEM
+from loanfund.domain.classification import (
+    LoanFigures,
+    Thresholds,
+    borrower_groups,
+    days_past_due,
+    general_provision,
+    group_by_days,
+    interest_earned,
+    interest_paid,
+    loan_group,
+    portfolio,
+    specific_provision,
+)
+from loanfund.domain.i18n import _, fmt_date
+from loanfund.domain.ledger import Account, EntryKind, Line
+from loanfund.domain.loans import LoanStatus
+from loanfund.domain.policy import Policy
+from loanfund.domain.repayments import Component, payoff
+from loanfund.models import (
+    BusinessDay,
+    DebtGroupChange,
+    Loan,
+    PortfolioSnapshot,
+    ScheduleVersion,
+)
+from loanfund.models.types import money_digits, utcnow
+from loanfund.queries.ledger import account_balances
+from loanfund.services.applications import fund_policy
+from loanfund.services.ledger import post_entry
+from loanfund.services.loan_state import replay
+
+BATCH = 500
+
+
+def thresholds(policy: Policy) -> Thresholds:
+    return Thresholds(
+        policy.group2_from_days,
+        policy.group3_from_days,
+        policy.group4_from_days,
+        policy.group5_from_days,
+    )
+
+
+def _in_books_on(day: dt.date):  # type: ignore[no-untyped-def]
+    """Loans that count on ``day``: disbursed by then, and open (or closed on or after it)."""
+    disbursed = exists().where(
+        ScheduleVersion.loan_id == Loan.id,
+        ScheduleVersion.version == 1,
+        ScheduleVersion.effective_from <= day,
+    )
+    return disbursed & or_(
+        Loan.status.in_((LoanStatus.ACTIVE, LoanStatus.RECALLED)),
+        (Loan.status == LoanStatus.CLOSED) & (Loan.closed_on >= day),
+    )
+
+
+def _batches(session: Session, day: dt.date) -> Iterator[list[int]]:
+    while True:
+        ids = list(
+            session.scalars(
+                select(Loan.id)
+                .where(
+                    _in_books_on(day),
+                    or_(Loan.closed_through.is_(None), Loan.closed_through < day),
+                )
+                .order_by(Loan.id)
+                .limit(BATCH)
+            )
+        )
+        if not ids:
+            return
+        yield ids
+
+
+def _age(session: Session, loan: Loan, day: dt.date, limits: Thresholds) -> None:
+    states, terms = replay(session, loan, as_of=day)
+    dpd = days_past_due(states, day)
+    owed = payoff(states, terms, day).by_component
+    loan.days_past_due = dpd
+    loan.own_group = loan_group(dpd, loan.restructure_count, limits)
+    loan.principal_outstanding = sum(
+        (max(s.principal_left, Decimal(0)) for s in states), Decimal(0)
+    )
+    loan.interest_accrued = max(
+        interest_earned(states, terms, day) - interest_paid(states), Decimal(0)
+    )
+    loan.penalty_accrued = owed[Component.PENALTY]
+    loan.closed_through = day
+
+
+def _zero_the_rest(session: Session, day: dt.date) -> int:
+    """Loans closed before ``day`` (or not yet counted) hold nothing after it."""
+    result = session.execute(
+        update(Loan)
+        .where(
+            ~_in_books_on(day),
+            or_(
+                Loan.principal_outstanding != 0,
+                Loan.interest_accrued != 0,
+                Loan.penalty_accrued != 0,
+                Loan.specific_provision != 0,
+                Loan.general_provision != 0,
+                Loan.days_past_due != 0,
+            ),
+        )
+        .values(
+            principal_outstanding=0,
+            interest_accrued=0,
+            penalty_accrued=0,
+            specific_provision=0,
+            general_provision=0,
+            days_past_due=0,
+            closed_through=day,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def _classify(session: Session, day: dt.date, policy: Policy, limits: Thresholds) -> int:
+    """Borrower-wide groups, the changes recorded, and each loan's provisions."""
+    loans = list(session.scalars(select(Loan).where(_in_books_on(day))))
+    final = borrower_groups({loan.id: (loan.cooperative_id, loan.own_group) for loan in loans})
+    rates = {
+        1: policy.provision_group1_pct,
+        2: policy.provision_group2_pct,
+        3: policy.provision_group3_pct,
+        4: policy.provision_group4_pct,
+        5: policy.provision_group5_pct,
+    }
+    digits = money_digits()
+    changes = 0
+    for loan in loans:
+        group = final[loan.id]
+        if group != loan.debt_group:
+            if group > loan.own_group:
+                reason = "borrower"
+            elif loan.own_group > group_by_days(loan.days_past_due, limits):
+                reason = "restructuring"
+            else:
+                reason = "days"
+            session.add(
+                DebtGroupChange(
+                    loan_id=loan.id,
+                    business_date=day,
+                    from_group=loan.debt_group,
+                    to_group=group,
+                    days_past_due=loan.days_past_due,
+                    reason=reason,
+                )
+            )
+            loan.debt_group = group
+            changes += 1
+        loan.specific_provision = specific_provision(
+            loan.principal_outstanding, group, rates, digits
+        )
+        loan.general_provision = general_provision(
+            loan.principal_outstanding, group, policy.general_provision_pct, digits
+        )
+    return changes
+
+
+def _adjust(target: Decimal, held: Decimal, up: tuple[Account, Account]) -> list[Line]:
+    """Lines moving ``held`` to ``target``: debit the first account and credit the second
+    by the difference when it grows, the other way round when it shrinks."""
+    difference = target - held
+    if difference > 0:
+        return [Line.dr(up[0], difference), Line.cr(up[1], difference)]
+    if difference < 0:
+        return [Line.dr(up[1], -difference), Line.cr(up[0], -difference)]
+    return []
+
+
+def _post_books(session: Session, day: dt.date) -> int:
+    loans = list(session.scalars(select(Loan).where(_in_books_on(day))))
+    on_books = sum((loan.interest_accrued for loan in loans if loan.debt_group == 1), Decimal(0))
+    off_books = sum((loan.interest_accrued for loan in loans if loan.debt_group > 1), Decimal(0))
+    provisions = sum(
+        (loan.specific_provision + loan.general_provision for loan in loans), Decimal(0)
+    )
+    held = account_balances(session)
+    posted = 0
+    accrual = _adjust(
+        on_books,
+        held[Account.INTEREST_RECEIVABLE],
+        (Account.INTEREST_RECEIVABLE, Account.INTEREST_INCOME),
+    ) + _adjust(
+        off_books,
+        held[Account.OFF_BOOK_INTEREST],
+        (Account.OFF_BOOK_INTEREST, Account.OFF_BOOK_INTEREST_CONTRA),
+    )
+    if accrual:
+        post_entry(
+            session,
+            actor=SYSTEM,
+            kind=EntryKind.INTEREST_ACCRUAL,
+            value_date=day,
+            lines=accrual,
+            description=_(
+                "Interest earned and not yet paid at the close of %(date)s: %(on)s on the books "
+                "(debt group 1), %(off)s off the books",
+                date=fmt_date(day),
+                on=str(on_books),
+                off=str(off_books),
+            ),
+            reference=f"close {day.isoformat()}",
+        )
+        posted += 1
+    provision = _adjust(
+        provisions, held[Account.PROVISION], (Account.PROVISION_EXPENSE, Account.PROVISION)
+    )
+    if provision:
+        post_entry(
+            session,
+            actor=SYSTEM,
+            kind=EntryKind.PROVISION,
+            value_date=day,
+            lines=provision,
+            description=_(
+                "Provisions at the close of %(date)s: %(total)s",
+                date=fmt_date(day),
+                total=str(provisions),
+            ),
+            reference=f"close {day.isoformat()}",
+        )
+        posted += 1
+    return posted
+
+
+def _snapshot(session: Session, day: dt.date) -> None:
+    if session.get(PortfolioSnapshot, day) is not None:
+        return
+    loans = [
+        loan
+        for loan in session.scalars(select(Loan).where(_in_books_on(day)))
+        if loan.principal_outstanding > 0
+    ]
+    figures = portfolio(
+        LoanFigures(loan.id, loan.principal_outstanding, loan.days_past_due, loan.debt_group)
+        for loan in loans
+    )
+    session.add(
+        PortfolioSnapshot(
+            business_date=day,
+            loans=len(loans),
+            outstanding=figures.outstanding,
+            by_group={str(g): str(v) for g, v in figures.by_group.items()},
+            count_by_group={str(g): n for g, n in figures.count_by_group.items()},
+            par30_pct=figures.par30_pct,
+            par90_pct=figures.par90_pct,
+            bad_debt_pct=figures.bad_debt_pct,
+            specific_provision=sum((loan.specific_provision for loan in loans), Decimal(0)),
+            general_provision=sum((loan.general_provision for loan in loans), Decimal(0)),
+            interest_accrued=sum(
+                (loan.interest_accrued for loan in loans if loan.debt_group == 1), Decimal(0)
+            ),
+            interest_off_books=sum(
+                (loan.interest_accrued for loan in loans if loan.debt_group > 1), Decimal(0)
+            ),
+        )
+    )
+
+
+def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
+    """Close business date ``day`` (see the module's description). Returns what it did;
+    ``{"skipped": True}`` when the day was already closed."""
+    marker = session.get(BusinessDay, day)
+    if marker is not None and marker.status == "done":
+        return {"business_date": day.isoformat(), "skipped": True}
+    if marker is None:
+        session.add(BusinessDay(business_date=day, status="running", counts={}))
+        try:
+            session.commit()
+        except IntegrityError:  # another process started it a moment ago
+            session.rollback()
+    policy = fund_policy(session)
+    limits = thresholds(policy)
+    aged = 0
+    for ids in _batches(session, day):
+        for loan in session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
+            _age(session, loan, day, limits)
+            aged += 1
+        session.commit()
+    cleared = _zero_the_rest(session, day)
+    changes = _classify(session, day, policy, limits)
+    session.commit()
+    entries = _post_books(session, day)
+    session.commit()
+    _snapshot(session, day)
+    counts = {
+        "business_date": day.isoformat(),
+        "loans_aged": aged,
+        "loans_cleared": cleared,
+        "group_changes": changes,
+        "entries": entries,
+    }
+    session.execute(
+        update(BusinessDay)
+        .where(BusinessDay.business_date == day)
+        .values(status="done", finished_at=utcnow(), counts=counts)
+    )
+    session.commit()
+    return counts
+
+
+def last_closed(session: Session) -> dt.date | None:
+    return session.scalar(
+        select(BusinessDay.business_date)
+        .where(BusinessDay.status == "done")
+        .order_by(BusinessDay.business_date.desc())
+        .limit(1)
+    )
+
+
+def close_through(
+    session: Session, *, through: dt.date, start: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """Close every business date not closed yet, in order, up to ``through``: from the day
+    after the last one closed, or from ``start`` (default ``through``) when none was."""
+    last = last_closed(session)
+    day = last + dt.timedelta(days=1) if last else (start or through)
+    done = []
+    while day <= through:
+        done.append(close_day(session, day=day))
+        day += dt.timedelta(days=1)
+    return done
