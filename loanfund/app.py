@@ -147,10 +147,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from loanfund.web import init_web
 
     init_web(app)
+    # Jobs render notice emails with the web layer's templates, in each reader's language.
+    from loanfund.web.emails import notice_email
+
+    app.extensions["loanfund_notice_email"] = notice_email
 
     from loanfund.cli import register_commands
 
     register_commands(app)
+    from loanfund.jobs.commands import register_job_commands
+
+    register_job_commands(app)
     log.debug("loanfund app created (%s)", config_module.__name__)
     return app
 

@@ -114,6 +114,11 @@ def check_settings(settings: Mapping[str, Any]) -> list[str]:
             f"MAX_UPLOAD_MB ({upload_mb}) must be smaller than MAX_CONTENT_LENGTH_MB "
             f"({request_mb}), which bounds the whole request the file arrives in."
         )
+    for key in ("SCHEDULER_CLOSE_TIME", "SCHEDULER_REMINDERS_TIME"):
+        try:
+            clock_time(settings[key])
+        except ValueError:
+            problems.append(f"{key} must be a time like 00:30, not {settings[key]!r}.")
     uploads = upload_dir(settings).resolve()
     if uploads.is_relative_to(STATIC_DIR.resolve()):
         problems.append(
@@ -121,6 +126,14 @@ def check_settings(settings: Mapping[str, Any]) -> list[str]:
             f"({STATIC_DIR}); choose a folder outside it."
         )
     return problems
+
+
+def clock_time(text: str) -> tuple[int, int]:
+    """``"07:30"`` → ``(7, 30)``; ValueError for anything else."""
+    hours, minutes = (int(part) for part in str(text).split(":"))
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(text)
+    return hours, minutes
 
 
 def upload_dir(settings: Mapping[str, Any]) -> Path:

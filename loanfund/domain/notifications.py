@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from loanfund.domain.i18n import _, fmt_money
+from loanfund.domain.i18n import _, fmt_date, fmt_money
 
 
 class NoticeKind(enum.StrEnum):
@@ -24,6 +25,15 @@ class NoticeKind(enum.StrEnum):
     RESTRUCTURING_PROPOSED = "restructuring_proposed"
     RESTRUCTURING_APPROVED = "restructuring_approved"
     RESTRUCTURING_REJECTED = "restructuring_rejected"
+    INSTALLMENT_DUE_SOON = "installment_due_soon"
+    INSTALLMENT_OVERDUE = "installment_overdue"
+    DECISION_DUE_SOON = "decision_due_soon"
+    DECISION_LATE = "decision_late"
+    AWAITING_APPROVAL = "awaiting_approval"
+
+
+#: Reminders a user may choose not to receive by email (they stay in the notification centre).
+NON_CRITICAL: frozenset[NoticeKind] = frozenset({NoticeKind.INSTALLMENT_DUE_SOON})
 
 
 def notice_text(kind: str, params: Mapping[str, Any]) -> str:
@@ -31,6 +41,14 @@ def notice_text(kind: str, params: Mapping[str, Any]) -> str:
     values = dict(params)
     if "amount" in values:
         values["amount"] = fmt_money(Decimal(str(values["amount"])))
+    if "date" in values:
+        values["date"] = fmt_date(dt.date.fromisoformat(str(values["date"])))
+    if "what" in values:
+        values["what"] = {
+            "tranche": _("a tranche"),
+            "reversal": _("the reversal of a receipt"),
+            "restructuring": _("a restructuring"),
+        }.get(str(values["what"]), str(values["what"]))
     texts = {
         NoticeKind.APPLICATION_SUBMITTED: _(
             "%(cooperative)s submitted application %(number)s for %(amount)s."
@@ -61,6 +79,22 @@ def notice_text(kind: str, params: Mapping[str, Any]) -> str:
             "The restructuring of loan %(number)s was approved: see its new schedule."
         ),
         NoticeKind.RESTRUCTURING_REJECTED: _("The restructuring of loan %(number)s was rejected."),
+        NoticeKind.INSTALLMENT_DUE_SOON: _(
+            "Loan %(number)s: an installment of %(amount)s is due on %(date)s."
+        ),
+        NoticeKind.INSTALLMENT_OVERDUE: _(
+            "Loan %(number)s of %(cooperative)s is %(days)s days overdue: %(amount)s is owed "
+            "now, and penalty interest runs every day."
+        ),
+        NoticeKind.DECISION_DUE_SOON: _(
+            "Application %(number)s of %(cooperative)s must be decided by %(date)s."
+        ),
+        NoticeKind.DECISION_LATE: _(
+            "Application %(number)s of %(cooperative)s is past its decision date, %(date)s."
+        ),
+        NoticeKind.AWAITING_APPROVAL: _(
+            "Loan %(number)s of %(cooperative)s: %(what)s awaits your approval."
+        ),
     }
     template = texts.get(kind)  # type: ignore[call-overload]
     if template is None:

@@ -222,6 +222,7 @@ class Awaiting:
     contract_no: str
     cooperative: str
     what: str  # ``tranche``, ``reversal`` or ``restructuring``
+    item_id: int
     amount: Decimal | None
     requested_by_id: int | None
 
@@ -231,13 +232,16 @@ def awaiting_decision(session: Session) -> list[Awaiting]:
 
     def rows(model, what, amount, who, where):  # type: ignore[no-untyped-def]
         query = (
-            select(LoanModel.id, LoanModel.contract_no, Cooperative.name, amount, who)
+            select(LoanModel.id, LoanModel.contract_no, Cooperative.name, model.id, amount, who)
             .join(LoanModel, LoanModel.id == model.loan_id)
             .join(Cooperative, Cooperative.id == LoanModel.cooperative_id)
             .where(where)
             .order_by(model.id)
         )
-        return [Awaiting(*row[:3], what, row[3], row[4]) for row in session.execute(query)]
+        return [
+            Awaiting(row[0], row[1], row[2], what, row[3], row[4], row[5])
+            for row in session.execute(query)
+        ]
 
     return [
         *rows(

@@ -43,6 +43,7 @@ from loanfund.services.appraisals import (
     save_appraisal,
 )
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
+from loanfund.services.daily_close import close_through
 from loanfund.services.file_store import FileStore
 from loanfund.services.ledger import record_capital_contribution
 from loanfund.services.loans import (
@@ -157,6 +158,8 @@ def load_demo_fund(
         logins.append(DemoLogin(role="applicant", email=rep_email, name=record["name"]))
     if store is not None:
         load_demo_applications(session, store=store, today=today)
+        # The last 30 business dates closed: debt groups, provisions and snapshots to show.
+        close_through(session, through=today, start=today - dt.timedelta(days=30))
     return logins
 
 

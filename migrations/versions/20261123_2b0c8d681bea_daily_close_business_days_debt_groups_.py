@@ -88,25 +88,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_debt_group_change_business_date'), ['business_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_debt_group_change_loan_id'), ['loan_id'], unique=False)
 
-    with op.batch_alter_table('loan', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('closed_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('closed_through', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('days_past_due', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('own_group', sa.Integer(), nullable=False, server_default='1'))
-        batch_op.add_column(sa.Column('debt_group', sa.Integer(), nullable=False, server_default='1'))
-        batch_op.add_column(sa.Column('principal_outstanding', loanfund.models.types.Money(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('interest_accrued', loanfund.models.types.Money(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('penalty_accrued', loanfund.models.types.Money(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('specific_provision', loanfund.models.types.Money(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('general_provision', loanfund.models.types.Money(), nullable=False, server_default='0'))
-        batch_op.create_index(batch_op.f('ix_loan_closed_through'), ['closed_through'], unique=False)
-        batch_op.create_index(batch_op.f('ix_loan_debt_group'), ['debt_group'], unique=False)
+    op.add_column('loan', sa.Column('closed_on', sa.Date(), nullable=True))
+    op.add_column('loan', sa.Column('closed_through', sa.Date(), nullable=True))
+    op.add_column('loan', sa.Column('days_past_due', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('loan', sa.Column('own_group', sa.Integer(), nullable=False, server_default='1'))
+    op.add_column('loan', sa.Column('debt_group', sa.Integer(), nullable=False, server_default='1'))
+    op.add_column('loan', sa.Column('principal_outstanding', loanfund.models.types.Money(), nullable=False, server_default='0'))
+    op.add_column('loan', sa.Column('interest_accrued', loanfund.models.types.Money(), nullable=False, server_default='0'))
+    op.add_column('loan', sa.Column('penalty_accrued', loanfund.models.types.Money(), nullable=False, server_default='0'))
+    op.add_column('loan', sa.Column('specific_provision', loanfund.models.types.Money(), nullable=False, server_default='0'))
+    op.add_column('loan', sa.Column('general_provision', loanfund.models.types.Money(), nullable=False, server_default='0'))
+    op.create_index(op.f('ix_loan_closed_through'), 'loan', ['closed_through'], unique=False)
+    op.create_index(op.f('ix_loan_debt_group'), 'loan', ['debt_group'], unique=False)
 
-    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('next_attempt_at', loanfund.models.types.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('outbox_message', sa.Column('next_attempt_at', loanfund.models.types.UTCDateTime(timezone=True), nullable=True))
 
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('quiet_emails', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('user', sa.Column('quiet_emails', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     # ### end Alembic commands ###
 

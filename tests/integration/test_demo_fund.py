@@ -1,6 +1,7 @@
 """The demo fund is loaded through the services, so it obeys every rule it demonstrates."""
 
 from collections import Counter
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -51,10 +52,31 @@ def test_the_demo_books_reconcile_with_its_loans(session, tmp_path):
     # Σ each loan's principal outstanding == the loans-receivable account, to the đồng; and
     # what the fund holds (cash + loans) == what it was given + what it earned.
     assert sum(principal_by_loan(session).values()) == balances[Account.LOANS_RECEIVABLE] > 0
-    assert balances[Account.CASH] + balances[Account.LOANS_RECEIVABLE] == (
+    # After the daily closes: interest earned on current loans is receivable, and the fund
+    # holds provisions against its loans.
+    assert (
+        balances[Account.CASH]
+        + balances[Account.LOANS_RECEIVABLE]
+        + balances[Account.INTEREST_RECEIVABLE]
+        - balances[Account.PROVISION]
+    ) == (
         balances[Account.FUND_CAPITAL]
         + balances[Account.INTEREST_INCOME]
         + balances[Account.PENALTY_INCOME]
+        - balances[Account.PROVISION_EXPENSE]
+    )
+    # Each loan's figures at the last close add up to the books.
+    from loanfund.models import Loan as LoanModel
+
+    closed = session.scalars(select(LoanModel)).all()
+    assert balances[Account.PROVISION] == sum(
+        (loan.specific_provision + loan.general_provision for loan in closed), Decimal(0)
+    )
+    assert balances[Account.INTEREST_RECEIVABLE] == sum(
+        (loan.interest_accrued for loan in closed if loan.debt_group == 1), Decimal(0)
+    )
+    assert balances[Account.OFF_BOOK_INTEREST] == sum(
+        (loan.interest_accrued for loan in closed if loan.debt_group > 1), Decimal(0)
     )
     assert balances[Account.PENALTY_INCOME] > 0  # one installment was paid 12 days late
     # Every kind of loan has something to show: closed, restructured, and overdue at ages
