@@ -68,9 +68,7 @@ def test_an_unpaid_installment_ages_the_loan_and_moves_interest_off_the_books(se
     assert snapshot.par30_pct == 0 and snapshot.bad_debt_pct == 0
 
 
-def test_payment_brings_the_loan_back_and_missed_days_are_closed_in_order(
-    session, world, loan
-):
+def test_payment_brings_the_loan_back_and_missed_days_are_closed_in_order(session, world, loan):
     close_day(session, day=dt.date(2027, 1, 5))
     record_repayment(
         session,

@@ -100,9 +100,10 @@ def test_account_numbers_are_settings_each_unique_and_well_formed():
     policy = default_policy(currency_digits=0)
     # Circular 133/2016/TT-BTC: 1121 bank deposits, 515 financial income.
     assert policy.account_code("cash") == "1121" and policy.account_code("interest_income") == "515"
-    assert build_policy({"account_code_cash": "112.1-HUE"}, currency_digits=0).account_code(
-        "cash"
-    ) == "112.1-HUE"
+    assert (
+        build_policy({"account_code_cash": "112.1-HUE"}, currency_digits=0).account_code("cash")
+        == "112.1-HUE"
+    )
     with pytest.raises(RuleViolation, match="“11 21” was entered"):
         build_policy({"account_code_cash": "11 21"}, currency_digits=0)
     with pytest.raises(RuleViolation, match="repeated: 515"):
