@@ -154,6 +154,9 @@ def demo_command(load_only: bool, host: str | None, port: int | None) -> None:
     host = host or settings["HOST"]
     port = port or settings["PORT"]
     click.echo("")
+    start_scheduler = app.extensions.get("loanfund_background_scheduler")
+    if settings["SCHEDULER_IN_DEMO"] and start_scheduler is not None:
+        start_scheduler(app)
     _serve(app, host, port, settings["THREADS"])
 
 

@@ -91,6 +91,14 @@ def outbox_send_command() -> None:
     click.echo(json.dumps(counts, indent=2))
 
 
+def start_in_background(app: Flask) -> None:
+    """The scheduler's jobs in a thread of this process (the demo), under the same lease."""
+    scheduler, _lease = build_scheduler(app, background=True)
+    scheduler.start()
+    click.echo("Scheduler running in the background (daily close, reminders, outbox).")
+
+
 def register_job_commands(app: Flask) -> None:
     for command in (scheduler_command, close_command, remind_command, outbox_group):
         app.cli.add_command(command)
+    app.extensions["loanfund_background_scheduler"] = start_in_background

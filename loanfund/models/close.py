@@ -64,6 +64,10 @@ class PortfolioSnapshot(Base):
     interest_accrued: Mapped[Decimal] = mapped_column(Money)
     interest_off_books: Mapped[Decimal] = mapped_column(Money)
 
+    @property
+    def outstanding_by_group(self) -> dict[str, Decimal]:
+        return {group: Decimal(value) for group, value in self.by_group.items()}
+
 
 class JobRun(Base):
     """One run of a scheduled job (or its operator command), for the job history page."""

@@ -14,9 +14,11 @@ from loanfund.domain.ledger import Account
 from loanfund.domain.loans import LoanStatus, TrancheStatus
 from loanfund.models import (
     Cooperative,
+    DebtGroupChange,
     JournalEntry,
     JournalLine,
     LoanApplication,
+    PortfolioSnapshot,
     Repayment,
     Restructuring,
     Tranche,
@@ -266,3 +268,21 @@ def awaiting_decision(session: Session) -> list[Awaiting]:
             Restructuring.status == "proposed",
         ),
     ]
+
+
+def latest_snapshot(session: Session) -> PortfolioSnapshot | None:
+    """The portfolio at the last daily close (None before the first)."""
+    return session.scalar(
+        select(PortfolioSnapshot).order_by(PortfolioSnapshot.business_date.desc()).limit(1)
+    )
+
+
+def group_changes(session: Session, loan_id: int) -> list[DebtGroupChange]:
+    """The loan's debt-group changes, oldest first."""
+    return list(
+        session.scalars(
+            select(DebtGroupChange)
+            .where(DebtGroupChange.loan_id == loan_id)
+            .order_by(DebtGroupChange.business_date, DebtGroupChange.id)
+        )
+    )

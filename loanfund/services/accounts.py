@@ -204,3 +204,25 @@ def set_user_locale(
         )
         user.locale = locale
         session.commit()
+
+
+def set_quiet_emails(session: Session, *, actor: Actor, quiet: bool) -> None:
+    """Turn the user's non-critical emails (reminders ahead of due dates) off or on; in-app
+    notices are kept either way."""
+    if actor.user_id is None:
+        raise NotPermitted(_("Sign in to change your email preferences."))
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    if user.quiet_emails != quiet:
+        record_event(
+            session,
+            actor=actor,
+            action="user.set_quiet_emails",
+            entity="user",
+            entity_id=user.id,
+            before={"quiet_emails": user.quiet_emails},
+            after={"quiet_emails": quiet},
+        )
+        user.quiet_emails = quiet
+        session.commit()

@@ -15,10 +15,11 @@ from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.policy import PARAMETERS, Kind, choice_label, parameter_label
 from loanfund.domain.roles import Role
-from loanfund.models import Cooperative, OutboxMessage, User, db
+from loanfund.models import BusinessDay, Cooperative, OutboxMessage, User, db
 from loanfund.queries import admin as queries
 from loanfund.services import accounts, cooperatives
 from loanfund.services.accounts import NewUser
+from loanfund.services.job_runs import recent_runs
 from loanfund.services.settings import update_fund_settings
 from loanfund.web import emails
 from loanfund.web.admin.forms import (
@@ -184,6 +185,21 @@ def _settings_data(fund: Any) -> dict[str, Any]:
     for spec in PARAMETERS:
         data[spec.key] = getattr(fund.policy, spec.key)
     return data
+
+
+@bp.get("/jobs")
+@permission_required(Permission.VIEW_AUDIT_LOG)
+def jobs() -> Any:
+    """The scheduled jobs' history: each run with its business date, times, counts and
+    errors, and the business dates closed."""
+    return render_template(
+        "admin/jobs.html",
+        runs=recent_runs(db.session),
+        days=db.session.query(BusinessDay)
+        .order_by(BusinessDay.business_date.desc())
+        .limit(40)
+        .all(),
+    )
 
 
 @bp.get("/audit")

@@ -161,6 +161,7 @@ def detail(loan_id: int) -> Any:
             for key in ("principal", "interest", "total", "paid", "left")
         },
         restructurings=proposals,
+        group_changes=queries.group_changes(db.session, loan.id) if actor.is_staff else [],
         pending_preview=pending_preview,
         pending_problems=pending_problems,
         can_restructure=loan.status is LoanStatus.ACTIVE

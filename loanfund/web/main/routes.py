@@ -6,7 +6,17 @@ import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 
 from loanfund.domain.errors import LoanFundError
@@ -14,8 +24,9 @@ from loanfund.domain.notifications import notice_text
 from loanfund.models import Cooperative, db
 from loanfund.queries import cooperatives as cooperative_queries
 from loanfund.queries import ledger as ledger_queries
+from loanfund.queries import loans as loan_queries
 from loanfund.queries import notifications as notification_queries
-from loanfund.services.accounts import set_user_locale
+from loanfund.services.accounts import set_quiet_emails, set_user_locale
 from loanfund.services.notifications import mark_read
 from loanfund.web.authz import current_actor
 from loanfund.web.clock import fund_today
@@ -48,6 +59,7 @@ def home() -> Any:
     return render_template(
         "main/staff_home.html",
         fund=fund,
+        snapshot=loan_queries.latest_snapshot(db.session),
         position=ledger_queries.fund_position(
             db.session, as_of=fund_today(), reserve=fund.policy.min_liquidity_reserve
         ),
@@ -92,4 +104,21 @@ def notifications() -> Any:
     rows = [(notice, notice_text(notice.kind, notice.params)) for notice in page.items]
     if any(notice.read_at is None for notice in page.items):
         mark_read(db.session, actor=actor, notification_ids=[n.id for n in page.items])
-    return render_template("main/notifications.html", page=page, rows=rows)
+    return render_template(
+        "main/notifications.html", page=page, rows=rows, quiet=current_user.quiet_emails
+    )
+
+
+@bp.post("/notifications/preferences")
+@auth_required("session")
+def email_preferences() -> Any:
+    """Turn reminder emails that are not critical off or on (the notices stay here)."""
+    quiet = request.form.get("quiet") == "1"
+    set_quiet_emails(db.session, actor=current_actor(), quiet=quiet)
+    flash(
+        _("Reminders ahead of due dates will no longer be emailed to you.")
+        if quiet
+        else _("Reminders ahead of due dates will be emailed to you again."),
+        "success",
+    )
+    return redirect(url_for(".notifications"))
