@@ -312,10 +312,21 @@ def choice_label(value: str) -> str:
 _CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z.\-]{0,19}")
 
 
+class _Label:
+    """A parameter's label, translated when a message is made with it."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __str__(self) -> str:
+        return parameter_label(self.key)
+
+
 def _parse(spec: ParameterSpec, raw: str, currency_digits: int) -> tuple[object, str | None]:
     """A parameter's typed value, or the problem with it."""
-    label = parameter_label(spec.key)
     text = raw.strip()
+    # Labels are translated only for a problem: a valid policy is read on every request.
+    label = _Label(spec.key)
     if spec.kind is Kind.CHOICE:
         if text in spec.choices:
             return text, None

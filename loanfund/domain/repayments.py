@@ -36,6 +36,7 @@ Conventions (each stated so an officer can redo the arithmetic):
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Sequence
@@ -257,7 +258,7 @@ class Payoff:
 
 def payoff(states: Sequence[InstallmentState], terms: Terms, day: dt.date) -> Payoff:
     """What repays the loan in full on ``day`` (the states are not changed)."""
-    work = [replace(state) for state in states]
+    work = [copy.copy(state) for state in states]
     _accrue_penalty(work, terms, day)
     overdue = [s for s in work if s.due.due_on < day]
     current = _current(work, day)

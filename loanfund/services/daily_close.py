@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from loanfund.domain.access import SYSTEM
 from loanfund.domain.classification import (
@@ -55,13 +55,14 @@ from loanfund.models import (
     DebtGroupChange,
     Loan,
     PortfolioSnapshot,
+    Repayment,
     ScheduleVersion,
 )
 from loanfund.models.types import money_digits, utcnow
 from loanfund.queries.ledger import account_balances
 from loanfund.services.applications import fund_policy
 from loanfund.services.ledger import post_entry
-from loanfund.services.loan_state import replay
+from loanfund.services.loan_state import posted_receipts_of, replay
 
 BATCH = 500
 
@@ -106,8 +107,14 @@ def _batches(session: Session, day: dt.date) -> Iterator[list[int]]:
         yield ids
 
 
-def _age(session: Session, loan: Loan, day: dt.date, limits: Thresholds) -> None:
-    states, terms = replay(session, loan, as_of=day)
+def _age(
+    session: Session,
+    loan: Loan,
+    day: dt.date,
+    limits: Thresholds,
+    receipts: list[Repayment] | None = None,
+) -> None:
+    states, terms = replay(session, loan, as_of=day, receipts=receipts)
     dpd = days_past_due(states, day)
     owed = payoff(states, terms, day).by_component
     loan.days_past_due = dpd
@@ -311,8 +318,15 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
     limits = thresholds(policy)
     aged = 0
     for ids in _batches(session, day):
-        for loan in session.scalars(select(Loan).where(Loan.id.in_(ids)).order_by(Loan.id)):
-            _age(session, loan, day, limits)
+        receipts = posted_receipts_of(session, ids)
+        loans = session.scalars(
+            select(Loan)
+            .where(Loan.id.in_(ids))
+            .options(selectinload(Loan.schedules))
+            .order_by(Loan.id)
+        )
+        for loan in loans:
+            _age(session, loan, day, limits, receipts[loan.id])
             aged += 1
         session.commit()
     cleared = _zero_the_rest(session, day)

@@ -77,6 +77,18 @@ def repayment_terms(loan: Loan) -> Terms:
     )
 
 
+def posted_receipts_of(session: Session, loan_ids: list[int]) -> dict[int, list[Repayment]]:
+    """Several loans' posted receipts in one query, each loan's in the order recorded."""
+    found: dict[int, list[Repayment]] = {loan_id: [] for loan_id in loan_ids}
+    for receipt in session.scalars(
+        select(Repayment)
+        .where(Repayment.loan_id.in_(loan_ids), Repayment.status == "posted")
+        .order_by(Repayment.loan_id, Repayment.sequence)
+    ):
+        found[receipt.loan_id].append(receipt)
+    return found
+
+
 def posted_receipts(session: Session, loan: Loan) -> list[Repayment]:
     """The receipts that count, in the order they were recorded."""
     return list(
@@ -123,16 +135,25 @@ def _change(version: ScheduleVersion, states: list[InstallmentState], terms: Ter
 
 
 def replay(
-    session: Session, loan: Loan, *, as_of: dt.date | None = None
+    session: Session,
+    loan: Loan,
+    *,
+    as_of: dt.date | None = None,
+    receipts: list[Repayment] | None = None,
 ) -> tuple[list[InstallmentState], Terms]:
     """The loan's installments with what its posted receipts paid on each (``as_of``: only
-    the receipts and schedule changes dated on or before that day)."""
-    states, terms, _allocations = replay_receipts(session, loan, as_of=as_of)
+    the receipts and schedule changes dated on or before that day; ``receipts``: the loan's
+    posted receipts in order, when the caller read them already)."""
+    states, terms, _allocations = replay_receipts(session, loan, as_of=as_of, receipts=receipts)
     return states, terms
 
 
 def replay_receipts(
-    session: Session, loan: Loan, *, as_of: dt.date | None = None
+    session: Session,
+    loan: Loan,
+    *,
+    as_of: dt.date | None = None,
+    receipts: list[Repayment] | None = None,
 ) -> tuple[list[InstallmentState], Terms, list[tuple[Repayment, Allocation]]]:
     """The replay, with each posted receipt and how it allocates on it, in order."""
     versions = _versions(loan)
@@ -144,7 +165,7 @@ def replay_receipts(
     states = initial_state(_dues(versions[0].installments["installments"]), terms.disbursed_on)
     pending = list(versions[1:])
     allocations = []
-    for receipt in posted_receipts(session, loan):
+    for receipt in posted_receipts(session, loan) if receipts is None else receipts:
         if as_of is not None and receipt.received_on > as_of:
             break
         while pending and receipt.sequence > pending[0].after_sequence:
