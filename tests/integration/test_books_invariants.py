@@ -34,6 +34,7 @@ from loanfund.models import (
 from loanfund.queries.ledger import account_balances, trial_balance
 from loanfund.queries.loans import commitments, paid_by_loan, principal_by_loan
 from loanfund.services import loans as loan_service
+from loanfund.services.daily_close import close_through
 from loanfund.services.ledger import record_capital_contribution
 from loanfund.services.loan_state import replay_receipts
 from loanfund.services.repayments import (
@@ -65,6 +66,24 @@ def make_machine(session, world, loans):
         @rule(days=st.integers(min_value=1, max_value=75))
         def time_passes(self, days):
             clock[0] += dt.timedelta(days=days)
+
+        @rule()
+        def daily_close(self):
+            close_through(session, through=clock[0], start=clock[0])
+
+        @invariant()
+        def accruals_and_provisions_match_the_loans_at_the_last_close(self):
+            balances = account_balances(session)
+            loans = [session.get(Loan, loan.id) for loan in self.loans]
+            assert balances[Account.INTEREST_RECEIVABLE] == sum(
+                (loan.interest_accrued for loan in loans if loan.debt_group == 1), D(0)
+            )
+            assert balances[Account.OFF_BOOK_INTEREST] == sum(
+                (loan.interest_accrued for loan in loans if loan.debt_group > 1), D(0)
+            )
+            assert balances[Account.PROVISION] == sum(
+                (loan.specific_provision + loan.general_provision for loan in loans), D(0)
+            )
 
         @rule(
             index=st.integers(0, 2),
