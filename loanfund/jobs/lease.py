@@ -94,9 +94,7 @@ class Lease:
     def release(self) -> None:
         if self._connection is not None:
             # The connection goes back to the pool, whose session would keep the lock.
-            self._connection.execute(
-                text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY}
-            )
+            self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
             self._connection.commit()
             self._connection.close()
             self._connection = None

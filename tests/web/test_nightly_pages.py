@@ -51,9 +51,7 @@ def test_after_a_close_staff_see_the_portfolio_the_loans_group_and_the_job_histo
     # The borrower's representative sees no classification.
     rep = client.application.test_client()
     sign_in(rep, users["rep"].email)
-    assert 'data-testid="classification"' not in rep.get(f"/loans/{loan.id}").get_data(
-        as_text=True
-    )
+    assert 'data-testid="classification"' not in rep.get(f"/loans/{loan.id}").get_data(as_text=True)
 
 
 def test_a_user_turns_reminder_emails_off_and_on(client, session, factory):
