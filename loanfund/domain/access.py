@@ -45,6 +45,9 @@ class Permission(enum.StrEnum):
     VIEW_LOAN = "view_loan"  # object-level: own cooperative for applicants
     MANAGE_LOANS = "manage_loans"  # contracts, tranche requests, posting payments
     APPROVE_DISBURSEMENT = "approve_disbursement"
+    VIEW_INSPECTIONS = "view_inspections"  # the planned, due and done visits (staff)
+    INSPECT = "inspect"  # record visits: the form, photos, the verdict
+    PLAN_INSPECTIONS = "plan_inspections"  # assign inspectors, plan ad hoc visits
 
 
 _P = Permission
@@ -76,6 +79,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.APPRAISE,
             _P.VIEW_LOAN,
             _P.MANAGE_LOANS,
+            _P.VIEW_INSPECTIONS,
+            _P.PLAN_INSPECTIONS,
         }
     ),
     Role.APPROVER: frozenset(
@@ -91,10 +96,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.APPROVE_DISBURSEMENT,
             _P.APPROVE_CAPITAL,
             _P.VIEW_BOOKS,
+            _P.VIEW_INSPECTIONS,
         }
     ),
     Role.INSPECTOR: frozenset(
-        {_P.VIEW_STAFF_HOME, _P.VIEW_COOPERATIVE, _P.LIST_COOPERATIVES, _P.VIEW_PRODUCTS}
+        {
+            _P.VIEW_STAFF_HOME,
+            _P.VIEW_COOPERATIVE,
+            _P.LIST_COOPERATIVES,
+            _P.VIEW_PRODUCTS,
+            _P.VIEW_LOAN,
+            _P.VIEW_INSPECTIONS,
+            _P.INSPECT,
+        }
     ),
     Role.ADMIN: frozenset(
         {
@@ -119,6 +133,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
             _P.VIEW_LOAN,
+            _P.VIEW_INSPECTIONS,
+            _P.PLAN_INSPECTIONS,
         }
     ),
     Role.AUDITOR: frozenset(
@@ -133,6 +149,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VIEW_APPLICATION,
             _P.LIST_APPLICATIONS,
             _P.VIEW_LOAN,
+            _P.VIEW_INSPECTIONS,
         }
     ),
 }

@@ -43,6 +43,7 @@ LOAN_TRANSITIONS: TransitionTable[LoanStatus] = {
     (_L.ACTIVE, "close"): _L.CLOSED,
     (_L.CLOSED, "reopen"): _L.ACTIVE,  # a reversed receipt leaves something owed again
     (_L.ACTIVE, "recall"): _L.RECALLED,
+    (_L.RECALLED, "close"): _L.CLOSED,  # a recalled loan repaid in full
     (_L.ACTIVE, "write_off"): _L.WRITTEN_OFF,
 }
 
@@ -83,6 +84,7 @@ def version_reason_label(reason: str) -> str:
         "first_tranche": _("first tranche"),
         "tranche": _("a later tranche"),
         "restructuring": _("restructuring"),
+        "recall": _("recall"),
     }.get(reason, reason)
 
 

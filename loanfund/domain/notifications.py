@@ -30,6 +30,10 @@ class NoticeKind(enum.StrEnum):
     DECISION_DUE_SOON = "decision_due_soon"
     DECISION_LATE = "decision_late"
     AWAITING_APPROVAL = "awaiting_approval"
+    RECALL_PROPOSED = "recall_proposed"
+    LOAN_RECALLED = "loan_recalled"
+    INSPECTION_DUE = "inspection_due"
+    INSPECTION_OVERDUE = "inspection_overdue"
 
 
 #: Reminders a user may choose not to receive by email (they stay in the notification centre).
@@ -48,6 +52,7 @@ def notice_text(kind: str, params: Mapping[str, Any]) -> str:
             "tranche": _("a tranche"),
             "reversal": _("the reversal of a receipt"),
             "restructuring": _("a restructuring"),
+            "recall": _("the recall of a misused loan"),
         }.get(str(values["what"]), str(values["what"]))
     texts = {
         NoticeKind.APPLICATION_SUBMITTED: _(
@@ -91,6 +96,21 @@ def notice_text(kind: str, params: Mapping[str, Any]) -> str:
         ),
         NoticeKind.DECISION_LATE: _(
             "Application %(number)s of %(cooperative)s is past its decision date, %(date)s."
+        ),
+        NoticeKind.RECALL_PROPOSED: _(
+            "An inspection found loan %(number)s of %(cooperative)s misused: a recall awaits "
+            "a decision."
+        ),
+        NoticeKind.LOAN_RECALLED: _(
+            "Loan %(number)s is recalled: %(amount)s of principal is due now, to be repaid by "
+            "%(date)s; penalty interest runs until it is."
+        ),
+        NoticeKind.INSPECTION_DUE: _(
+            "An inspection of loan %(number)s of %(cooperative)s is due on %(date)s."
+        ),
+        NoticeKind.INSPECTION_OVERDUE: _(
+            "The inspection of loan %(number)s of %(cooperative)s was due on %(date)s and is "
+            "overdue."
         ),
         NoticeKind.AWAITING_APPROVAL: _(
             "Loan %(number)s of %(cooperative)s: %(what)s awaits your approval."

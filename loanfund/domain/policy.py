@@ -82,6 +82,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     _days("first_inspection_days", "30", "inspections"),
     _days("inspection_interval_days", "180", "inspections"),
     _days("watch_inspection_interval_days", "90", "inspections"),
+    _days("recall_deadline_days", "30", "inspections", maximum="365"),
     _days("group2_from_days", "10", "classification"),
     _days("group3_from_days", "30", "classification"),
     _days("group4_from_days", "90", "classification"),
@@ -173,6 +174,7 @@ class Policy:
     first_inspection_days: int
     inspection_interval_days: int
     watch_inspection_interval_days: int
+    recall_deadline_days: int
     group2_from_days: int
     group3_from_days: int
     group4_from_days: int
@@ -256,6 +258,7 @@ def parameter_label(key: str) -> str:
         "watch_inspection_interval_days": _(
             "Inspection interval for debt group 2 and worse (days)"
         ),
+        "recall_deadline_days": _("Days a recalled borrower has to repay (on the recall notice)"),
         "group2_from_days": _("Debt group 2 from (days past due)"),
         "group3_from_days": _("Debt group 3 from (days past due)"),
         "group4_from_days": _("Debt group 4 from (days past due)"),

@@ -24,6 +24,7 @@ from loanfund.models.close import (
     SchedulerLease,
 )
 from loanfund.models.cooperative import Cooperative
+from loanfund.models.inspection import FollowUp, Inspection, InspectionPhoto, Recall
 from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.loan import Loan, Repayment, Restructuring, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
@@ -45,7 +46,10 @@ __all__ = [
     "Collateral",
     "Cooperative",
     "DebtGroupChange",
+    "FollowUp",
     "Guarantor",
+    "Inspection",
+    "InspectionPhoto",
     "JobRun",
     "JournalEntry",
     "JournalLine",
@@ -56,6 +60,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "PortfolioSnapshot",
+    "Recall",
     "RelatedBorrowers",
     "ReminderKey",
     "Repayment",

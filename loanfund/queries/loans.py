@@ -19,6 +19,7 @@ from loanfund.models import (
     JournalLine,
     LoanApplication,
     PortfolioSnapshot,
+    Recall,
     Repayment,
     Restructuring,
     Tranche,
@@ -259,6 +260,13 @@ def awaiting_decision(session: Session) -> list[Awaiting]:
             Repayment.amount,
             Repayment.reversal_requested_by_id,
             (Repayment.status == "posted") & Repayment.reversal_requested_by_id.is_not(None),
+        ),
+        *rows(
+            Recall,
+            "recall",
+            None,
+            Recall.proposed_by_id,
+            Recall.status == "proposed",
         ),
         *rows(
             Restructuring,

@@ -61,6 +61,7 @@ from loanfund.models import (
 from loanfund.models.types import money_digits, utcnow
 from loanfund.queries.ledger import account_balances
 from loanfund.services.applications import fund_policy
+from loanfund.services.inspection_planning import plan_periodic
 from loanfund.services.ledger import post_entry
 from loanfund.services.loan_state import posted_receipts_of, replay
 
@@ -331,6 +332,7 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
         session.commit()
     cleared = _zero_the_rest(session, day)
     changes = _classify(session, day, policy, limits)
+    planning = plan_periodic(session, policy)
     session.commit()
     entries = _post_books(session, day)
     session.commit()
@@ -340,6 +342,8 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
         "loans_aged": aged,
         "loans_cleared": cleared,
         "group_changes": changes,
+        "inspections_planned": planning["planned"],
+        "inspections_moved": planning["moved"],
         "entries": entries,
     }
     session.execute(

@@ -360,6 +360,43 @@ def _add_version(
     return version
 
 
+def recall_version(
+    session: Session, loan: Loan, *, day: dt.date
+) -> tuple[ChangeBasis, ScheduleVersion]:
+    """The version a recall makes: the installments due on or before ``day`` stay (still owed,
+    overdue as they were), and one installment due on ``day`` carries all the principal still
+    owed and the interest accrued to ``day`` — after it, penalty interest runs on it."""
+    states, terms = replay(session, loan)
+    basis = change_basis(states, terms, day, restructure=False)
+    versions = _versions(loan)
+    kept = versions[-1].installments["installments"][: basis.kept]
+    row = {
+        "n": basis.kept + 1,
+        "due_on": day.isoformat(),
+        "principal": str(basis.principal),
+        "interest": str(basis.interest),
+        "total": str(basis.principal + basis.interest),
+        "outstanding": "0",
+        "carried": str(basis.interest),
+    }
+    rows = [*kept, row]
+    version = ScheduleVersion(
+        loan_id=loan.id,
+        version=len(versions) + 1,
+        reason="recall",
+        effective_from=day,
+        terms={"recalled_on": day.isoformat()},
+        installments={"installments": rows, "totals": _totals(rows)},
+        after_sequence=last_sequence(session, loan),
+        kept=basis.kept,
+        settles=False,
+        accrues_from=None,
+    )
+    session.add(version)
+    session.flush()
+    return basis, version
+
+
 def maturity(loan: Loan, *, original: bool = False) -> dt.date:
     """The last due date of the contract's schedule (``original``) or of the current one."""
     versions = _versions(loan)

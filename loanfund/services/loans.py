@@ -43,7 +43,7 @@ from loanfund.models.types import Money
 from loanfund.queries.applications import related_cooperative_ids
 from loanfund.queries.ledger import account_balances
 from loanfund.queries.loans import commitments, exposure, paid_by_loan
-from loanfund.services import loan_state
+from loanfund.services import inspection_planning, loan_state
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
@@ -443,6 +443,7 @@ def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.da
         loan_state.tranche_version(session, loan, amount=tranche.amount, day=tranche.value_date)
     else:
         loan_state.first_version(session, loan, principal=tranche.amount, day=tranche.value_date)
+    inspection_planning.plan_first(session, tranche, policy)
     _audit(
         session,
         actor,

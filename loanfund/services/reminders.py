@@ -9,7 +9,8 @@
 * A tranche, a receipt reversal or a restructuring waiting for a second person → the
   approvers (other than the one who asked), each day while it waits.
 
-Inspection reminders come with the inspections (a later issue).
+* A planned inspection due within 3 days, and overdue (day 1, then weekly) → its inspector,
+  or every inspector while it is not assigned.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from loanfund.domain.classification import days_past_due
 from loanfund.domain.loans import LoanStatus
 from loanfund.domain.notifications import NON_CRITICAL, NoticeKind
 from loanfund.domain.repayments import Component, payoff
-from loanfund.models import Cooperative, Loan, LoanApplication, ReminderKey, User
+from loanfund.models import Cooperative, Inspection, Loan, LoanApplication, ReminderKey, User
 from loanfund.queries.applications import decision_due_on
 from loanfund.queries.loans import awaiting_decision
 from loanfund.services.applications import fund_policy
@@ -203,6 +204,49 @@ def _approval_reminders(
     return written
 
 
+INSPECTION_SOON_DAYS = 3
+
+
+def _inspection_reminders(
+    session: Session, today: dt.date, render_email: EmailRenderer | None
+) -> int:
+    written = 0
+    inspectors = users_with_role(session, "inspector")
+    planned = session.execute(
+        select(Inspection, Loan)
+        .join(Loan, Loan.id == Inspection.loan_id)
+        .where(
+            Inspection.status == "planned",
+            Inspection.due_on <= today + dt.timedelta(days=INSPECTION_SOON_DAYS),
+        )
+        .order_by(Inspection.due_on, Inspection.id)
+    ).all()
+    for inspection, loan in planned:
+        late = (today - inspection.due_on).days
+        if late >= 1:
+            if (late - 1) % 7:
+                continue
+            kind, key = NoticeKind.INSPECTION_OVERDUE, f"inspection-late:{inspection.id}:{today}"
+        else:
+            kind, key = NoticeKind.INSPECTION_DUE, f"inspection-soon:{inspection.id}"
+        assigned = session.get(User, inspection.inspector_id) if inspection.inspector_id else None
+        for user in [assigned] if assigned else inspectors:
+            written += _remind(
+                session,
+                key=f"{key}:{user.id}",
+                user=user,
+                kind=kind,
+                params={
+                    "number": loan.contract_no,
+                    "cooperative": loan.cooperative.name,
+                    "date": inspection.due_on.isoformat(),
+                },
+                link=f"/inspections/{inspection.id}/visit",
+                render_email=render_email,
+            )
+    return written
+
+
 def write_reminders(
     session: Session, *, today: dt.date, render_email: EmailRenderer | None = None
 ) -> dict[str, Any]:
@@ -213,6 +257,7 @@ def write_reminders(
         "loans": _loan_reminders(session, today, render_email),
         "decisions": _decision_reminders(session, today, approvers, render_email),
         "approvals": _approval_reminders(session, today, approvers, render_email),
+        "inspections": _inspection_reminders(session, today, render_email),
     }
     session.commit()
     return counts

@@ -80,8 +80,8 @@ def record_repayment(
         if existing.loan_id != loan.id:
             raise Conflict(_("This form was already used for another loan. Reload the page."))
         return existing
-    if loan.status is not LoanStatus.ACTIVE:
-        raise InvalidTransition(_("Repayments are recorded on active loans."))
+    if loan.status not in (LoanStatus.ACTIVE, LoanStatus.RECALLED):
+        raise InvalidTransition(_("Repayments are recorded on active or recalled loans."))
     sequence = last_sequence(session, loan) + 1
     states, terms = replay(session, loan)
     problems: list[str] = []
@@ -171,12 +171,13 @@ def record_repayment(
         },
     )
     if payoff(states, terms, received_on).total == 0:  # nothing left, penalty included
-        next_loan_status(loan.status, "close")
+        previous = loan.status
+        next_loan_status(previous, "close")
         change_status(
             session,
             Loan,
             loan.id,
-            seen=LoanStatus.ACTIVE,
+            seen=previous,
             values={"status": LoanStatus.CLOSED, "closed_on": received_on},
             refused=_("Someone changed this loan a moment ago. Please reload the page."),
         )
@@ -187,7 +188,7 @@ def record_repayment(
             entity="loan",
             entity_id=loan.id,
             cooperative_id=loan.cooperative_id,
-            before={"status": LoanStatus.ACTIVE},
+            before={"status": previous},
             after={"status": LoanStatus.CLOSED},
         )
     session.commit()

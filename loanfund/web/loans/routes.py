@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
+from loanfund.domain.inspections import kind_label, verdict_label
 from loanfund.domain.ledger import entry_kind_label
 from loanfund.domain.loans import (
     LoanStatus,
@@ -27,14 +28,17 @@ from loanfund.domain.loans import (
 from loanfund.domain.policy import choice_label
 from loanfund.domain.products import purpose_label
 from loanfund.domain.repayments import Component, component_label, installment_status
-from loanfund.models import AuditEvent, Repayment, Restructuring, Tranche, User, db
+from loanfund.models import AuditEvent, Recall, Repayment, Restructuring, Tranche, User, db
+from loanfund.queries import inspections as inspection_queries
 from loanfund.queries import loans as queries
-from loanfund.services import loan_state, repayments, restructurings
+from loanfund.services import inspections, loan_state, repayments, restructurings
 from loanfund.services import loans as service
 from loanfund.services.applications import load_application
+from loanfund.services.notifications import users_with_role
 from loanfund.web.applications.staff_routes import amount_in_words, schedule_words
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
+from loanfund.web.emails import notice_email
 from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.loans.forms import (
     CancelForm,
@@ -162,6 +166,18 @@ def detail(loan_id: int) -> Any:
         },
         restructurings=proposals,
         group_changes=queries.group_changes(db.session, loan.id) if actor.is_staff else [],
+        inspections=[
+            i
+            for i in inspection_queries.of_loan(db.session, loan.id)
+            if actor.is_staff or i.status == "done"
+        ],
+        recalls=inspection_queries.recalls_of(db.session, loan.id) if actor.is_staff else [],
+        follow_ups=inspection_queries.open_follow_ups(db.session, loan_id=loan.id)
+        if actor.is_staff
+        else [],
+        inspectors=users_with_role(db.session, "inspector") if actor.is_staff else [],
+        inspection_kind_label=kind_label,
+        verdict_label=verdict_label,
         pending_preview=pending_preview,
         pending_problems=pending_problems,
         can_restructure=loan.status is LoanStatus.ACTIVE
@@ -287,6 +303,82 @@ def restructure(loan_id: int) -> Any:
         extension_months=extension_limit_months(loan.term_months),
         component_label=component_label,
     ), (422 if problems or form.errors else 200)
+
+
+@bp.post("/<int:loan_id>/inspections")
+@permission_required(Permission.PLAN_INSPECTIONS)
+def plan_inspection(loan_id: int) -> Any:
+    """Plan an ad hoc inspection of the loan."""
+    raw_day, raw_inspector = request.form.get("due_on", ""), request.form.get("inspector_id", "")
+    try:
+        due_on = dt.date.fromisoformat(raw_day)
+    except ValueError:
+        flash(_("Enter the day the visit is due."), "danger")
+        return redirect(url_for(".detail", loan_id=loan_id, _anchor="inspections"))
+    try:
+        inspections.plan_ad_hoc(
+            db.session,
+            actor=current_actor(),
+            loan_id=loan_id,
+            due_on=due_on,
+            inspector_id=int(raw_inspector) if raw_inspector.isdigit() else None,
+            today=fund_today(),
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+    else:
+        flash(_("Inspection planned."), "success")
+    return redirect(url_for(".detail", loan_id=loan_id, _anchor="inspections"))
+
+
+@bp.post("/recalls/<int:recall_id>/decide")
+@permission_required(Permission.APPROVE_DISBURSEMENT)
+def decide_recall(recall_id: int) -> Any:
+    recall = db.session.get(Recall, recall_id)
+    if recall is None:
+        abort(404)
+    verdict = request.form.get("verdict", "")
+    try:
+        inspections.decide_recall(
+            db.session,
+            actor=current_actor(),
+            recall_id=recall_id,
+            verdict=verdict,
+            note=request.form.get("note", "")[:4000],
+            today=fund_today(),
+            render_email=notice_email,
+        )
+    except LoanFundError as error:
+        show_refusal(error)
+    else:
+        flash(
+            _("The loan is recalled; print the recall notice for the borrower.")
+            if verdict == "approve"
+            else _("Recall rejected."),
+            "success",
+        )
+    return redirect(url_for(".detail", loan_id=recall.loan_id, _anchor="recall"))
+
+
+@bp.get("/<int:loan_id>/recall-notice")
+@permission_required(Permission.VIEW_LOAN)
+def recall_notice(loan_id: int) -> Any:
+    """The printable recall notice: recall date, principal recalled, deadline, overdue rate."""
+    loan = service.load_loan(db.session, current_actor(), loan_id, Permission.VIEW_LOAN)
+    recall = next(
+        (r for r in inspection_queries.recalls_of(db.session, loan.id) if r.status == "approved"),
+        None,
+    )
+    if recall is None:
+        abort(404)
+    return render_template(
+        "loans/recall_notice.html",
+        loan=loan,
+        recall=recall,
+        fund=current_fund(),
+        amount_words=amount_in_words(recall.principal_recalled or Decimal(0)),
+        overdue_rate=loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100,
+    )
 
 
 @bp.post("/restructurings/<int:restructuring_id>/decide")

@@ -1,0 +1,1 @@
+"""Post-disbursement inspections: the inspector's list, the visit form, the minutes."""
