@@ -219,7 +219,8 @@ def test_misuse_leads_to_a_recall_decided_by_someone_else(session, world, loan, 
     assert loan.status is LoanStatus.RECALLED
     # All 300,000,000 falls due on 1 Feb 2027 with the interest accrued since 23 Jan: 9 of the
     # period's 31 days of 1,375,890 = 12,383,010 ÷ 31 = 399,451.9 → 399,452. The 23 Dec
-    # (1,331,507) and 23 Jan (1,375,890) interest stay overdue. The borrower has 30 days: 3 Mar 2027.
+    # (1,331,507) and 23 Jan (1,375,890) interest stay overdue. The borrower has 30 days:
+    # 3 Mar 2027.
     assert (recall.principal_recalled, recall.interest_recalled) == (D(300_000_000), D(399_452))
     assert recall.deadline_on == dt.date(2027, 3, 3)
     # No money moved: the journal is as it was (the principal stays a receivable).
