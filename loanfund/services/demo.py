@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from loanfund.domain.applications import (
 from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult
 from loanfund.domain.cooperatives import CooperativeProfile, LegalType
 from loanfund.domain.documents import DocumentKind, required_kinds
+from loanfund.domain.inspections import VisitRecord
 from loanfund.domain.products import ProductTerms, PurposeCategory
 from loanfund.domain.repayments import Component
 from loanfund.domain.roles import Role
-from loanfund.models import Loan, LoanProduct, User
+from loanfund.models import Inspection, Loan, LoanProduct, Recall, User
 from loanfund.services import demo_data
 from loanfund.services.accounts import NewUser, actor_for, create_user
 from loanfund.services.applications import (
@@ -45,6 +47,7 @@ from loanfund.services.appraisals import (
 from loanfund.services.cooperatives import change_cooperative_status, create_cooperative
 from loanfund.services.daily_close import close_through
 from loanfund.services.file_store import FileStore
+from loanfund.services.inspections import add_photos, decide_recall, submit_inspection
 from loanfund.services.ledger import record_capital_contribution
 from loanfund.services.loans import (
     approve_tranche,
@@ -387,12 +390,123 @@ def _demo_history_loans(
     """The loans of ``demo_data.HISTORY_LOANS``, each applied for, appraised, approved,
     contracted and paid out through the services on past dates, then repaid by its story."""
     products = {product.code: product for product in session.scalars(select(LoanProduct))}
+    inspector = actor_for(_user(session, "inspector@demo.quyhtx.vn"))
     for spec in demo_data.HISTORY_LOANS:
         loan = _lent(
             session, spec, products, store=store, officer=officer, approver=approver, today=today
         )
         _repay(session, loan, spec, officer=officer, approver=approver, today=today)
+        if "inspection" in spec:
+            _inspect(
+                session,
+                loan,
+                spec,
+                inspector=inspector,
+                approver=approver,
+                store=store,
+                today=today,
+            )
     return len(demo_data.HISTORY_LOANS)
+
+
+def demo_photo(label: str, gps: tuple[str, str], taken: dt.date, seed: int) -> bytes:
+    """A field photo for the demo: a plain picture with the camera's time and GPS in EXIF."""
+    from fractions import Fraction
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (40 + seed * 30 % 160, 110, 60 + seed * 50 % 150))
+    draw = ImageDraw.Draw(image)
+    for step in range(0, 800, 80):
+        draw.line([(step, 600), (step + 200, 250)], fill=(230, 220, 180), width=6)
+    draw.rectangle([20, 20, 780, 90], fill=(255, 255, 255))
+    draw.text((40, 45), label, fill=(0, 0, 0))
+    exif = Image.Exif()
+    exif[0x0132] = taken.strftime("%Y:%m:%d 09:30:00")
+
+    def dms(text: str) -> tuple[Fraction, Fraction, Fraction]:
+        value = Fraction(text)
+        degrees = int(value)
+        minutes = (value - degrees) * 60
+        return (Fraction(degrees), Fraction(int(minutes)), (minutes - int(minutes)) * 60)
+
+    gps_ifd = exif.get_ifd(0x8825)
+    gps_ifd.update({1: "N", 2: dms(gps[0]), 3: "E", 4: dms(gps[1])})
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80, exif=exif)
+    return out.getvalue()
+
+
+def _inspect(
+    session: Session,
+    loan: Loan,
+    spec: dict[str, Any],
+    *,
+    inspector: Actor,
+    approver: Actor,
+    store: FileStore,
+    today: dt.date,
+) -> None:
+    """The first inspection of a demo loan, done 25 days after the disbursement (the
+    concerns one 10 days late), with photos; a misuse leads to a recall approved 10 days ago."""
+    plan = spec["inspection"]
+    first = session.scalars(
+        select(Inspection).where(Inspection.loan_id == loan.id, Inspection.kind == "first")
+    ).one()
+    late = plan["verdict"] == "concerns"
+    visited = first.due_on + dt.timedelta(days=10 if late else -5)
+    if plan["verdict"] == "misuse":
+        visited = today - dt.timedelta(days=14)
+    add_photos(
+        session,
+        actor=inspector,
+        inspection_id=first.id,
+        photos=[
+            (
+                f"anh-{n + 1}.jpg",
+                demo_photo(f"{loan.contract_no} - {n + 1}", plan["gps"], visited, loan.id + n),
+            )
+            for n in range(plan["photos"])
+        ],
+        store=store,
+    )
+    disbursed = loan.amount
+    texts = demo_data.INSPECTION_TEXTS[plan["verdict"]]
+    submit_inspection(
+        session,
+        actor=inspector,
+        inspection_id=first.id,
+        record=VisitRecord(
+            visited_on=visited,
+            people_met=texts["people_met"],
+            signatory=loan.cooperative.contact_name,
+            funds_use=plan["use"],
+            amount_verified={"fully": disbursed, "partly": disbursed * 6 // 10, "not": Decimal(0)}[
+                plan["use"]
+            ],
+            progress_pct=texts["progress"],
+            business_status=texts["business"],
+            collateral_condition=texts["collateral"],
+            risks=texts["risks"],
+            verdict=plan["verdict"],
+            follow_ups=tuple(
+                (action, owner, visited + dt.timedelta(days=days))
+                for action, owner, days in texts.get("follow_ups", ())
+            ),
+        ),
+        internal_note=texts.get("note", ""),
+        today=visited,
+    )
+    if plan["verdict"] == "misuse":
+        recall = session.scalars(select(Recall).where(Recall.loan_id == loan.id)).one()
+        decide_recall(
+            session,
+            actor=approver,
+            recall_id=recall.id,
+            verdict="approve",
+            note="Thu hồi theo biên bản kiểm tra.",
+            today=today - dt.timedelta(days=10),
+        )
 
 
 def _lent(

@@ -382,6 +382,12 @@ APPLICATIONS = (
 HISTORY_LOANS = (
     {
         "rep": "baola@demo.quyhtx.vn",
+        "inspection": {
+            "verdict": "compliant",
+            "use": "fully",
+            "photos": 2,
+            "gps": ("16.583200", "107.496100"),
+        },
         "product": "VLD-2026",
         "amount": 240_000_000,
         "term": 12,
@@ -397,6 +403,12 @@ HISTORY_LOANS = (
     },
     {
         "rep": "narasa@demo.quyhtx.vn",
+        "inspection": {
+            "verdict": "compliant",
+            "use": "fully",
+            "photos": 1,
+            "gps": ("16.463700", "107.590900"),
+        },
         "product": "VLD-2026",
         "amount": 120_000_000,
         "term": 6,
@@ -412,6 +424,12 @@ HISTORY_LOANS = (
     },
     {
         "rep": "quangphu@demo.quyhtx.vn",
+        "inspection": {
+            "verdict": "concerns",
+            "use": "partly",
+            "photos": 1,
+            "gps": ("16.593500", "107.467200"),
+        },
         "product": "VLD-2026",
         "amount": 300_000_000,
         "term": 12,
@@ -428,6 +446,12 @@ HISTORY_LOANS = (
     },
     {
         "rep": "dieukhanh@demo.quyhtx.vn",
+        "inspection": {
+            "verdict": "misuse",
+            "use": "not",
+            "photos": 1,
+            "gps": ("16.470100", "107.579800"),
+        },
         "product": "VLD-2026",
         "amount": 150_000_000,
         "term": 12,
@@ -444,6 +468,12 @@ HISTORY_LOANS = (
     },
     {
         "rep": "vandu@demo.quyhtx.vn",
+        "inspection": {
+            "verdict": "compliant",
+            "use": "fully",
+            "photos": 2,
+            "gps": ("21.635400", "105.180200"),
+        },
         "product": "TB-2026",
         "amount": 400_000_000,
         "term": 36,
@@ -465,3 +495,33 @@ HISTORY_LOANS = (
         },
     },
 )
+
+#: What the demo inspector wrote at each kind of visit.
+INSPECTION_TEXTS = {
+    "compliant": {
+        "people_met": "Chủ nhiệm và kế toán hợp tác xã",
+        "progress": 100,
+        "business": "Vốn vay đã dùng đúng phương án; sản xuất ổn định, có đơn hàng đều.",
+        "collateral": "Tài sản bảo đảm còn nguyên, được bảo quản tốt.",
+        "risks": "",
+    },
+    "concerns": {
+        "people_met": "Phó chủ nhiệm hợp tác xã",
+        "progress": 60,
+        "business": "Mới mua được 60 % số lúa theo phương án; máy xay xát hoạt động bình thường.",
+        "collateral": "Dây chuyền còn tốt.",
+        "risks": "Giá lúa tăng, hợp tác xã thiếu vốn lưu động; đã chậm trả một kỳ.",
+        "follow_ups": (
+            ("Nộp bảng kê thu mua lúa và hóa đơn", "Kế toán HTX", 15),
+            ("Lập kế hoạch trả khoản nợ quá hạn", "Chủ nhiệm HTX", 30),
+        ),
+        "note": "Cần theo dõi sát dòng tiền bán gạo.",
+    },
+    "misuse": {
+        "people_met": "Chủ nhiệm hợp tác xã",
+        "progress": 0,
+        "business": "Không mua vải, chỉ theo phương án; xưởng may ngừng hoạt động.",
+        "collateral": "Máy may còn tại xưởng.",
+        "risks": "Vốn vay được dùng để góp vốn mua đất, sai mục đích vay.",
+    },
+}

@@ -3,7 +3,7 @@
 from collections import Counter
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from loanfund.domain.applications import ApplicationStatus
 from loanfund.models import ApplicationDocument, AuditEvent, LoanApplication
@@ -90,12 +90,27 @@ def test_the_demo_books_reconcile_with_its_loans(session, tmp_path):
         LoanStatus.CONTRACTED,
         LoanStatus.ACTIVE,
         LoanStatus.CLOSED,
+        LoanStatus.RECALLED,
     }
     assert any(loan.restructure_count == 1 for loan in loans)
     ages = []
     for loan in loans:
-        if loan.status is LoanStatus.ACTIVE:
+        if loan.status in (LoanStatus.ACTIVE, LoanStatus.RECALLED):
             states, _terms = replay(session, loan)
             late = [s.due.due_on for s in states if s.due.due_on < TODAY and s.principal_left > 0]
             ages.append((TODAY - min(late)).days if late else 0)
     assert any(30 <= age < 90 for age in ages) and any(90 <= age < 180 for age in ages), ages
+
+
+def test_the_demo_has_inspections_of_every_verdict_and_a_recalled_loan(session, tmp_path):
+    from loanfund.models import Inspection, InspectionPhoto, Recall
+
+    load_demo_fund(
+        session, hash_password=lambda password: "x", today=TODAY, store=FileStore(tmp_path)
+    )
+    done = session.scalars(select(Inspection).where(Inspection.status == "done")).all()
+    assert {i.verdict for i in done} == {"compliant", "concerns", "misuse"}
+    assert session.scalar(select(func.count(InspectionPhoto.id))) >= 5
+    planned = session.scalars(select(Inspection).where(Inspection.status == "planned")).all()
+    assert any(i.due_on < TODAY for i in planned) and any(i.due_on >= TODAY for i in planned)
+    assert [r.status for r in session.scalars(select(Recall))] == ["approved"]
