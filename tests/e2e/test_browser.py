@@ -268,3 +268,41 @@ def test_apply_appraise_and_approve_with_three_people(
     assert "Three hundred million" in page.content()
     context.close()
     assert problems == []
+
+
+def test_an_inspector_records_a_visit_on_a_phone(server_url, browser):
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (320, 240), (30, 140, 60)).save(photo, format="JPEG")
+    context, page, problems = _signed_in(
+        browser, server_url, "inspector@demo.quyhtx.vn", {"width": 390, "height": 844}
+    )
+    page.goto(server_url + "/inspections/?tab=planned")
+    page.click("[data-testid=open-visit] >> nth=0")
+    page.wait_for_selector("[data-testid=visit-form]")
+    page.fill("#people_met", "Chủ nhiệm HTX và kế toán")
+    page.check("#use-fully")
+    page.fill("#amount_verified", "100,000,000")
+    page.fill("#progress_pct", "80")
+    page.fill("#business_status", "Kho lạnh đã chạy, bưởi bảo quản tốt.")
+    page.check("#verdict-compliant")
+    page.set_input_files(
+        "#photos",
+        files=[{"name": "kho-lanh.jpg", "mimeType": "image/jpeg", "buffer": photo.getvalue()}],
+    )
+    page.click("[data-testid=save-draft]")
+    page.wait_for_selector("[data-testid=visit-photos] img")
+    page.reload()  # the draft is on the server: nothing typed is lost
+    assert page.input_value("#people_met") == "Chủ nhiệm HTX và kế toán"
+    assert page.is_checked("#verdict-compliant")
+    assert page.locator("[data-testid=visit-photos] img").count() == 1
+    page.fill("#signatory", "Nguyễn Văn Đoan")
+    page.click("[data-testid=submit-visit]")
+    page.wait_for_selector("[data-testid=minutes]")
+    assert page.inner_text("[data-testid=verdict]") == "compliant"
+    assert "Nguyễn Văn Đoan" in page.content()
+    assert problems == []
+    context.close()
