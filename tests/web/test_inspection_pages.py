@@ -90,3 +90,72 @@ def test_an_inspector_records_a_visit_from_the_list_to_the_minutes(
     sign_in(stranger, factory.user(Role.APPLICANT, cooperative=factory.cooperative()).email)
     assert stranger.get(f"/inspections/{inspection.id}").status_code == 404
     assert stranger.get(f"/inspections/photos/{photo_id}").status_code == 404
+
+
+def test_a_recall_is_decided_on_the_loan_page_and_its_notice_printed(
+    app, client, session, factory, tmp_path, monkeypatch
+):
+    import datetime as dt
+
+    from loanfund.domain.inspections import VisitRecord
+    from loanfund.domain.loans import LoanStatus
+    from loanfund.models import Loan
+    from loanfund.services.inspections import submit_inspection
+    from tests.conftest import post_form
+
+    day = dt.date(2027, 2, 1)
+    monkeypatch.setattr("loanfund.web.loans.routes.fund_today", lambda: day)
+    product = fund_with_product(session)
+    cooperative = factory.cooperative()
+    users = {
+        "rep": factory.user(Role.APPLICANT, cooperative=cooperative),
+        "officer": factory.user(Role.OFFICER),
+        "approver": factory.user(Role.APPROVER),
+        "inspector": factory.user(Role.INSPECTOR),
+    }
+    world = {
+        "product": product,
+        "cooperative": cooperative,
+        "store": store_at(tmp_path),
+        **{name: actor_for(user) for name, user in users.items()},
+    }
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="v" * 20)
+    inspection = session.scalars(select(Inspection).where(Inspection.loan_id == loan.id)).one()
+    submit_inspection(
+        session,
+        actor=world["inspector"],
+        inspection_id=inspection.id,
+        record=VisitRecord(
+            visited_on=dt.date(2027, 1, 28),
+            people_met="Chủ nhiệm",
+            signatory="Lê Văn Ba",
+            funds_use="not",
+            amount_verified=Decimal(0),
+            progress_pct=0,
+            business_status="Không đầu tư máy.",
+            collateral_condition="",
+            risks="Dùng vốn mua xe.",
+            verdict="misuse",
+            follow_ups=(),
+        ),
+        internal_note="",
+        today=dt.date(2027, 1, 28),
+    )
+    sign_in(client, users["approver"].email)
+    assert "recall to decide" in client.get("/loans/").get_data(as_text=True)
+    page = client.get(f"/loans/{loan.id}").get_data(as_text=True)
+    assert 'data-testid="decide-recall"' in page and "Dùng vốn mua xe." in page
+    recall_id = int(page.split("/loans/recalls/")[1].split("/")[0])
+    post_form(
+        client,
+        f"/loans/recalls/{recall_id}/decide",
+        {"verdict": "approve"},
+        page=f"/loans/{loan.id}",
+    )
+    assert db.session.get(Loan, loan.id).status is LoanStatus.RECALLED
+    rep = client.application.test_client()
+    sign_in(rep, users["rep"].email)
+    notice = rep.get(f"/loans/{loan.id}/recall-notice").get_data(as_text=True)
+    # Recalled on 1 Feb 2027: all 300,000,000 of principal; 30 days to repay: 3 Mar 2027.
+    assert 'data-testid="principal-recalled">₫300,000,000' in notice
+    assert 'data-testid="recall-deadline">3 Mar 2027' in notice
