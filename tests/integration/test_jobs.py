@@ -179,3 +179,29 @@ def test_the_outbox_goes_out_over_smtp_once_and_a_failure_is_retried(
         select(OutboxMessage).where(OutboxMessage.recipient == "late@example.vn")
     ).one()
     assert message.status is OutboxStatus.SENT and message.attempts == 2
+
+
+def test_reminders_reach_a_real_smtp_server_once_each_in_the_readers_language(
+    app, session, world, factory, smtp_server, monkeypatch
+):
+    from email import message_from_bytes, policy
+
+    port, inbox = smtp_server
+    loan = disbursed_loan(session, world, amount=D(300_000_000), key="job3")
+    rep = factory.user(Role.APPLICANT, cooperative=world["cooperative"])
+    rep.locale = "vi"
+    session.commit()
+    settings = dict(app.config["LOANFUND"], MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    settings["MAIL_USE_TLS"] = False
+    monkeypatch.setitem(app.config, "LOANFUND", settings)
+    for _ in range(2):  # the job runs twice on the day: each reminder is written once
+        reminders_job(app, today=dt.date(2026, 12, 16))
+        outbox_job(app)
+    to_rep = [e for e in inbox.messages if e.rcpt_tos == [rep.email]]
+    assert len(to_rep) == 1
+    subject = message_from_bytes(to_rep[0].content, policy=policy.default)["Subject"]
+    # "Loan … : an installment of … is due on …", in Vietnamese for this reader.
+    assert loan.contract_no in subject and "Khoản vay" in subject and "23/12/2026" in subject
+    english = [e for e in inbox.messages if e.rcpt_tos == [world["rep"].label]]
+    assert len(english) == 1
+    assert "is due on" in message_from_bytes(english[0].content, policy=policy.default)["Subject"]
