@@ -481,6 +481,47 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         click.echo(f"  {key.replace('_', ' '):<20}{shown:>24}")
 
 
+@click.group("export")
+def export_group() -> None:
+    """Excel ledgers."""
+
+
+@export_group.command("portfolio")
+@click.option("--as-of", "as_of", default=None, help="Business date (YYYY-MM-DD); default today.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False), help="The .xlsx file."
+)
+@with_appcontext
+def export_portfolio_command(as_of: str | None, out: str) -> None:
+    """The portfolio ledger as of a date: one row per loan, with a totals row."""
+    import datetime as dt
+
+    from loanfund.config import currency_digits
+    from loanfund.exports.portfolio import ledger_words, write_portfolio_ledger
+    from loanfund.models import db
+    from loanfund.queries.settings import fund_settings
+    from loanfund.services.portfolio import portfolio_rows
+    from loanfund.web.clock import fund_today
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else fund_today()
+    except ValueError:
+        raise BadInput(f"--as-of must be a date like 2026-11-23, not {as_of!r}.") from None
+    digits = currency_digits(app.config["LOANFUND"]["FUND_CURRENCY"])
+    with app.test_request_context():
+        fund = fund_settings(db.session, currency_digits=digits)
+        totals = write_portfolio_ledger(
+            out,
+            portfolio_rows(db.session, as_of=day),
+            fund_name=fund.name,
+            as_of=day,
+            digits=digits,
+            describe=ledger_words(),
+        )
+    click.echo(f"Wrote {out}: principal outstanding {format(totals['outstanding'], ',')}.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_user_command,
@@ -489,6 +530,7 @@ def register_commands(app: Flask) -> None:
         check_command,
         schedule_command,
         report_group,
+        export_group,
     ):
         app.cli.add_command(command)
 

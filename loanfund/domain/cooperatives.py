@@ -20,6 +20,14 @@ class LegalType(enum.StrEnum):
     GROUP_MEMBER = "group_member"
 
 
+def legal_type_label(legal_type: LegalType) -> str:
+    return {
+        LegalType.COOPERATIVE: _("Cooperative"),
+        LegalType.COOPERATIVE_UNION: _("Cooperative union"),
+        LegalType.GROUP_MEMBER: _("Member of a cooperative group"),
+    }[LegalType(legal_type)]
+
+
 class CooperativeStatus(enum.StrEnum):
     """Verification status: only a ``verified`` cooperative may apply for loans."""
 

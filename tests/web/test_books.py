@@ -103,3 +103,20 @@ def test_only_administrators_record_capital_and_admins_controllers_and_approvers
     browser = client.application.test_client()
     sign_in(browser, representative.email)
     assert browser.get("/books/").status_code == 403
+
+
+def test_the_portfolio_ledger_downloads_for_the_books_and_not_for_officers(client, factory):
+    import io
+
+    import openpyxl
+
+    admin = factory.user(Role.ADMIN)
+    sign_in(client, admin.email)
+    response = client.get("/books/portfolio.xlsx?as_of=2026-11-23")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith("portfolio-2026-11-23.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet["A4"].value == "Loan no." and sheet["A5"].value == "Total"
+    officer = client.application.test_client()
+    sign_in(officer, factory.user(Role.OFFICER).email)
+    assert officer.get("/books/portfolio.xlsx").status_code == 403
