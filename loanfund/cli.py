@@ -522,6 +522,48 @@ def export_portfolio_command(as_of: str | None, out: str) -> None:
     click.echo(f"Wrote {out}: principal outstanding {format(totals['outstanding'], ',')}.")
 
 
+@export_group.command("loan")
+@click.argument("loan_no")
+@click.option("--as-of", "as_of", default=None, help="Business date (YYYY-MM-DD); default today.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False), help="The .xlsx file."
+)
+@with_appcontext
+def export_loan_command(loan_no: str, as_of: str | None, out: str) -> None:
+    """A loan's ledger: terms, schedule (paid and left per installment), transactions."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from loanfund.config import currency_digits
+    from loanfund.domain.loans import LoanStatus, loan_status_label
+    from loanfund.exports.loan_ledger import write_loan_ledger
+    from loanfund.models import Loan, db
+    from loanfund.queries.settings import fund_settings
+    from loanfund.services.portfolio import loan_ledger
+    from loanfund.web.clock import fund_today
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else fund_today()
+    except ValueError:
+        raise BadInput(f"--as-of must be a date like 2026-11-23, not {as_of!r}.") from None
+    loan = db.session.scalar(select(Loan).where(Loan.contract_no == loan_no))
+    if loan is None or not loan.schedules:
+        raise BadInput(f"No loan {loan_no!r} with money paid out.")
+    digits = currency_digits(app.config["LOANFUND"]["FUND_CURRENCY"])
+    with app.test_request_context():
+        write_loan_ledger(
+            out,
+            loan_ledger(db.session, loan, as_of=day),
+            fund_name=fund_settings(db.session, currency_digits=digits).name,
+            as_of=day,
+            digits=digits,
+            status_words=lambda code: loan_status_label(LoanStatus(code)),
+        )
+    click.echo(f"Wrote {out}.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_user_command,

@@ -19,7 +19,7 @@ from typing import IO, Any, Final
 
 import xlsxwriter
 
-KINDS: Final = ("text", "money", "date", "int", "pct")
+KINDS: Final = ("text", "money", "date", "int", "pct", "auto")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +106,15 @@ class LedgerBook:
         return totals
 
     def _cell(self, sheet: Any, row: int, col: int, kind: str, value: Any) -> None:
+        if kind == "auto":  # a column of mixed values (a terms sheet): each by its type
+            if isinstance(value, Decimal):
+                kind = "money"
+            elif isinstance(value, dt.date):
+                kind = "date"
+            elif isinstance(value, int) and not isinstance(value, bool):
+                kind = "int"
+            else:
+                kind = "text"
         if value is None or value == "":
             sheet.write_blank(row, col, None)
         elif kind == "money":

@@ -26,9 +26,10 @@ from loanfund.domain.classification import (
     loan_group,
     specific_provision,
 )
+from loanfund.domain.ledger import Account, EntryKind
 from loanfund.domain.loans import LoanStatus
 from loanfund.domain.repayments import Component, payoff
-from loanfund.models import Inspection, Loan, Restructuring, ScheduleVersion
+from loanfund.models import Inspection, JournalEntry, Loan, Restructuring, ScheduleVersion
 from loanfund.models.types import money_digits
 from loanfund.services.applications import fund_policy
 from loanfund.services.daily_close import thresholds
@@ -143,3 +144,75 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
         row["accrued_off_books"] = row["accrued"] if group > 1 else Decimal(0)
         row["specific_provision"] = specific_provision(row["outstanding"], group, rates, digits)
         yield row
+
+
+def loan_ledger(session: Session, loan: Loan, *, as_of: dt.date) -> dict[str, Any]:
+    """A loan's ledger: its terms, its schedule with what was paid and is left on each
+    installment (as of ``as_of``), and its transactions with the running principal balance."""
+    states, terms = replay(session, loan, as_of=as_of)
+    schedule = []
+    for state in states:
+        left_principal = max(state.principal_left, Decimal(0))
+        left_interest = max(state.interest_left, Decimal(0))
+        schedule.append(
+            {
+                "n": state.due.n,
+                "due_on": state.due.due_on,
+                "principal": state.due.principal,
+                "interest": state.interest,
+                "paid_principal": state.principal_paid,
+                "paid_interest": state.interest_paid,
+                "left": left_principal + left_interest,
+            }
+        )
+    transactions = []
+    balance = Decimal(0)
+    for entry in session.scalars(
+        select(JournalEntry)
+        .where(JournalEntry.loan_id == loan.id, JournalEntry.value_date <= as_of)
+        .order_by(JournalEntry.value_date, JournalEntry.id)
+    ):
+        lines = {line.account: (line.debit, line.credit) for line in entry.lines}
+        cash_in = lines.get(Account.CASH, (Decimal(0), Decimal(0)))
+        principal = lines.get(Account.LOANS_RECEIVABLE, (Decimal(0), Decimal(0)))
+        interest = lines.get(Account.INTEREST_INCOME, (Decimal(0), Decimal(0)))
+        penalty = lines.get(Account.PENALTY_INCOME, (Decimal(0), Decimal(0)))
+        balance += principal[0] - principal[1]
+        transactions.append(
+            {
+                "value_date": entry.value_date,
+                "entry": entry.id,
+                "kind": entry.kind.value,
+                "description": entry.description,
+                "disbursed": principal[0],
+                # Money in from the borrower (a reversed receipt shows as money back out).
+                "received": Decimal(0)
+                if entry.kind == EntryKind.DISBURSEMENT
+                else cash_in[0] - cash_in[1],
+                "principal": principal[1],
+                "interest": interest[1] - interest[0],
+                "penalty": penalty[1] - penalty[0],
+                "balance": balance,
+            }
+        )
+    application = loan.application
+    return {
+        "terms": [
+            ("contract_no", loan.contract_no),
+            ("borrower", loan.cooperative.name),
+            ("tax_code", loan.cooperative.tax_code),
+            ("product", loan.product.name),
+            ("purpose", application.purpose_description),
+            ("approved", loan.amount),
+            ("rate_pct", str(loan.annual_rate_pct)),
+            ("overdue_rate_pct", str(loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100)),
+            ("term_months", loan.term_months),
+            ("signed_on", loan.signed_on),
+            ("maturity", states[-1].due.due_on if states else None),
+            ("restructure_count", loan.restructure_count),
+            ("status", loan.status.value),
+        ],
+        "schedule": schedule,
+        "transactions": transactions,
+        "terms_digits": terms.digits,
+    }

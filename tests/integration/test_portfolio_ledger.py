@@ -86,3 +86,43 @@ def test_a_formula_looking_name_stays_text_and_a_past_date_shows_that_day(sessio
     # Before the money left, the loan is not in the ledger.
     _book, totals = _ledger(session, dt.date(2026, 11, 22))
     assert totals["outstanding"] == 0
+
+
+def test_a_loans_ledger_runs_its_balance_down_with_each_receipt(session, world):
+    from loanfund.exports.loan_ledger import write_loan_ledger
+    from loanfund.services.portfolio import loan_ledger
+    from loanfund.services.repayments import record_repayment
+
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="xl2")
+    # 23 Dec 2026: interest 1,331,507 and 100,000,000 more, prepaid principal.
+    record_repayment(
+        session,
+        actor=world["officer"],
+        loan_id=loan.id,
+        received_on=dt.date(2026, 12, 23),
+        amount=Decimal(101_331_507),
+        channel="bank",
+        reference="",
+        idempotency_key="xl2-receipt-xxxxx",
+        today=dt.date(2026, 12, 23),
+    )
+    out = io.BytesIO()
+    write_loan_ledger(
+        out,
+        loan_ledger(session, loan, as_of=dt.date(2026, 12, 31)),
+        fund_name="Quỹ",
+        as_of=dt.date(2026, 12, 31),
+        digits=0,
+    )
+    out.seek(0)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Terms", "Schedule", "Transactions"]
+    header, rows, total = _table(book["Transactions"])
+    balance = header.index("Principal outstanding")
+    assert [row[balance] for row in rows] == [300_000_000, 200_000_000]
+    assert total[header.index("Received")] == 101_331_507
+    assert total[header.index("Interest")] == 1_331_507
+    header, rows, total = _table(book["Schedule"])
+    # What is left on the schedule is what the loan owes: 200,000,000 of principal plus the
+    # interest of the installments to come.
+    assert total[header.index("Principal")] - total[header.index("Principal paid")] == 200_000_000

@@ -594,6 +594,40 @@ def receipt(repayment_id: int) -> Any:
     )
 
 
+@bp.get("/<int:loan_id>/ledger.xlsx")
+@permission_required(Permission.VIEW_LOAN)
+def ledger(loan_id: int) -> Any:
+    """The loan's ledger as an Excel workbook (staff, and the cooperative for its own)."""
+    import io
+
+    from flask import send_file
+
+    from loanfund.exports.loan_ledger import write_loan_ledger
+    from loanfund.services.portfolio import loan_ledger
+    from loanfund.web.fund import fund_digits
+
+    loan = service.load_loan(db.session, current_actor(), loan_id, Permission.VIEW_LOAN)
+    if not loan.schedules:
+        abort(404)
+    out = io.BytesIO()
+    write_loan_ledger(
+        out,
+        loan_ledger(db.session, loan, as_of=fund_today()),
+        fund_name=current_fund().name,
+        as_of=fund_today(),
+        digits=fund_digits(),
+        status_words=lambda code: loan_status_label(LoanStatus(code)),
+    )
+    out.seek(0)
+    return send_file(
+        out,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"{loan.contract_no}.xlsx",
+        max_age=0,
+    )
+
+
 @bp.get("/<int:loan_id>/contract")
 @permission_required(Permission.VIEW_LOAN)
 def contract(loan_id: int) -> Any:
