@@ -243,3 +243,16 @@ def test_a_restructuring_is_proposed_previewed_and_decided_through_the_pages(
     page = approver.get(f"/loans/{loan.id}").get_data(as_text=True)
     assert "restructurings approved: 1" in page
     assert page.count('data-status="settled"') == 3  # the three installments it moved
+
+
+def test_the_loan_ledger_downloads_for_staff_and_its_cooperative_only(
+    client, factory, session, tmp_path
+):
+    world, users, _ = _world(session, factory, tmp_path)
+    loan = disbursed_loan(session, world, amount=Decimal(300_000_000), key="l" * 20)
+    sign_in(client, users["rep"].email)
+    response = client.get(f"/loans/{loan.id}/ledger.xlsx")
+    assert response.status_code == 200 and response.get_data()[:2] == b"PK"
+    stranger = client.application.test_client()
+    sign_in(stranger, factory.user(Role.APPLICANT, cooperative=factory.cooperative()).email)
+    assert stranger.get(f"/loans/{loan.id}/ledger.xlsx").status_code == 404
