@@ -564,6 +564,84 @@ def export_loan_command(loan_no: str, as_of: str | None, out: str) -> None:
     click.echo(f"Wrote {out}.")
 
 
+def _period_options(function: Any) -> Any:
+    function = click.option("--out", "out", required=True, type=click.Path(dir_okay=False))(
+        function
+    )
+    function = click.option("--to", "date_to", required=True, help="Last day (YYYY-MM-DD).")(
+        function
+    )
+    return click.option("--from", "date_from", required=True, help="First day (YYYY-MM-DD).")(
+        function
+    )
+
+
+def _period(date_from: str, date_to: str) -> tuple[Any, Any]:
+    import datetime as dt
+
+    try:
+        start, end = dt.date.fromisoformat(date_from), dt.date.fromisoformat(date_to)
+    except ValueError:
+        raise BadInput("--from and --to must be dates like 2026-11-23.") from None
+    if end < start:
+        raise BadInput(f"--to ({end}) is before --from ({start}).")
+    return start, end
+
+
+def _write_register(kind: str, date_from: str, date_to: str, out: str) -> dict[str, Any]:
+    from loanfund.config import currency_digits
+    from loanfund.exports import registers as exports
+    from loanfund.models import db
+    from loanfund.queries import ledger as ledger_queries
+    from loanfund.queries import registers
+    from loanfund.queries.settings import fund_settings
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    start, end = _period(date_from, date_to)
+    digits = currency_digits(app.config["LOANFUND"]["FUND_CURRENCY"])
+    with app.test_request_context():
+        fund = fund_settings(db.session, currency_digits=digits)
+        common = {"fund_name": fund.name, "date_from": start, "date_to": end, "digits": digits}
+        if kind == "disbursements":
+            rows = registers.disbursement_rows(db.session, date_from=start, date_to=end)
+            return exports.write_disbursement_register(out, rows, **common)
+        if kind == "repayments":
+            rows = registers.repayment_rows(db.session, date_from=start, date_to=end)
+            return exports.write_repayment_register(out, rows, **common)
+        trial = ledger_queries.trial_balance(db.session, date_from=start, date_to=end)
+        rows = registers.journal_rows(db.session, date_from=start, date_to=end)
+        return exports.write_journal(
+            out, rows, trial, account_code=fund.policy.account_code, **common
+        )
+
+
+@export_group.command("disbursements")
+@_period_options
+@with_appcontext
+def export_disbursements_command(date_from: str, date_to: str, out: str) -> None:
+    """The disbursement register for a period."""
+    totals = _write_register("disbursements", date_from, date_to, out)
+    click.echo(f"Wrote {out}: disbursed {format(totals['amount'], ',')}.")
+
+
+@export_group.command("repayments")
+@_period_options
+@with_appcontext
+def export_repayments_command(date_from: str, date_to: str, out: str) -> None:
+    """The repayment register for a period, split into principal, interest and penalty."""
+    totals = _write_register("repayments", date_from, date_to, out)
+    click.echo(f"Wrote {out}: received {format(totals['amount'], ',')}.")
+
+
+@export_group.command("journal")
+@_period_options
+@with_appcontext
+def export_journal_command(date_from: str, date_to: str, out: str) -> None:
+    """The fund's journal and trial balance for a period."""
+    totals = _write_register("journal", date_from, date_to, out)
+    click.echo(f"Wrote {out}: debits {format(totals['debit'], ',')} = credits.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_user_command,
