@@ -608,6 +608,9 @@ def _write_register(kind: str, date_from: str, date_to: str, out: str) -> dict[s
         if kind == "repayments":
             rows = registers.repayment_rows(db.session, date_from=start, date_to=end)
             return exports.write_repayment_register(out, rows, **common)
+        if kind == "inspections":
+            rows = registers.inspection_rows(db.session, date_from=start, date_to=end)
+            return exports.write_inspection_register(out, rows, **common)
         trial = ledger_queries.trial_balance(db.session, date_from=start, date_to=end)
         rows = registers.journal_rows(db.session, date_from=start, date_to=end)
         return exports.write_journal(
@@ -631,6 +634,15 @@ def export_repayments_command(date_from: str, date_to: str, out: str) -> None:
     """The repayment register for a period, split into principal, interest and penalty."""
     totals = _write_register("repayments", date_from, date_to, out)
     click.echo(f"Wrote {out}: received {format(totals['amount'], ',')}.")
+
+
+@export_group.command("inspections")
+@_period_options
+@with_appcontext
+def export_inspections_command(date_from: str, date_to: str, out: str) -> None:
+    """The inspection register for a period: visits, verdicts, verified use, follow-ups."""
+    _write_register("inspections", date_from, date_to, out)
+    click.echo(f"Wrote {out}.")
 
 
 @export_group.command("journal")

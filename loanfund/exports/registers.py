@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from loanfund.domain.i18n import _, fmt_date
+from loanfund.domain.inspections import funds_use_label, kind_label, verdict_label
 from loanfund.domain.ledger import (
     Account,
     EntryKind,
@@ -158,6 +159,53 @@ def write_journal(
             }
             for row in trial
         ),
+        totals_label=_("Total"),
+    )
+    book.close()
+    return totals
+
+
+def write_inspection_register(
+    target: str | IO[bytes],
+    rows: Iterable[Mapping[str, Any]],
+    *,
+    fund_name: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    digits: int,
+) -> dict[str, Decimal]:
+    def shown(row: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {
+            **row,
+            "kind": kind_label(row["kind"]),
+            "funds_use": funds_use_label(row["funds_use"]) if row["funds_use"] else "",
+            "verdict": verdict_label(row["verdict"]) if row["verdict"] else "",
+        }
+
+    book = LedgerBook(target, digits=digits)
+    totals = book.sheet(
+        _("Inspections"),
+        title=_("Inspection register — %(fund)s", fund=fund_name),
+        subtitle=_period(date_from, date_to),
+        columns=[
+            Column("visited_on", _("Visit date"), "date", 12),
+            Column("due_on", _("Due date"), "date", 12),
+            Column("contract_no", _("Loan no."), width=14),
+            Column("borrower", _("Borrower"), width=36),
+            Column("inspector", _("Inspector"), width=22),
+            Column("kind", _("Kind"), width=24),
+            Column("funds_use", _("The loan was used"), width=26),
+            Column(
+                "amount_verified",
+                _("Amount verified as used for the purpose"),
+                "money",
+                18,
+                total=True,
+            ),
+            Column("verdict", _("Verdict"), width=18),
+            Column("follow_ups", _("Follow-up actions"), width=50),
+        ],
+        rows=(shown(row) for row in rows),
         totals_label=_("Total"),
     )
     book.close()

@@ -12,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.loans import TrancheStatus
-from loanfund.models import Cooperative, JournalEntry, JournalLine, Loan, Repayment, Tranche
+from loanfund.models import (
+    Cooperative,
+    FollowUp,
+    Inspection,
+    JournalEntry,
+    JournalLine,
+    Loan,
+    Repayment,
+    Tranche,
+    User,
+)
 
 
 def disbursement_rows(
@@ -98,4 +108,42 @@ def journal_rows(
             "account": line.account.value,
             "debit": line.debit,
             "credit": line.credit,
+        }
+
+
+def inspection_rows(
+    session: Session, *, date_from: dt.date, date_to: dt.date
+) -> Iterator[dict[str, Any]]:
+    """Visits made in the period (by visit date), with their follow-ups."""
+    query = (
+        select(Inspection, Loan.contract_no, Cooperative.name, User.full_name)
+        .join(Loan, Loan.id == Inspection.loan_id)
+        .join(Cooperative, Cooperative.id == Loan.cooperative_id)
+        .outerjoin(User, User.id == Inspection.inspector_id)
+        .where(
+            Inspection.status == "done",
+            Inspection.visited_on >= date_from,
+            Inspection.visited_on <= date_to,
+        )
+        .order_by(Inspection.visited_on, Inspection.id)
+    )
+    for inspection, contract_no, borrower, inspector in session.execute(query):
+        follow_ups = session.scalars(
+            select(FollowUp).where(FollowUp.inspection_id == inspection.id).order_by(FollowUp.id)
+        ).all()
+        yield {
+            "visited_on": inspection.visited_on,
+            "due_on": inspection.due_on,
+            "contract_no": contract_no,
+            "borrower": borrower,
+            "inspector": inspector or "",
+            "kind": inspection.kind,
+            "funds_use": inspection.funds_use,
+            "amount_verified": inspection.amount_verified,
+            "verdict": inspection.verdict,
+            "follow_ups": "; ".join(
+                f"{f.action} ({f.owner}, {f.due_on.isoformat()}"
+                + (f", done {f.done_on.isoformat()})" if f.done_on else ")")
+                for f in follow_ups
+            ),
         }

@@ -87,3 +87,26 @@ def test_the_registers_add_up_to_the_books(session, tmp_path):
     assert closing == {
         policy.account_code(account.value): value for account, value in balances.items()
     }
+
+
+def test_the_inspection_register_lists_the_visits_of_the_period(session, tmp_path):
+    from loanfund.exports.registers import write_inspection_register
+    from loanfund.models import Inspection
+    from loanfund.queries.registers import inspection_rows
+
+    load_demo_fund(
+        session, hash_password=lambda password: "x", today=TODAY, store=FileStore(tmp_path)
+    )
+    book, totals = _read(
+        write_inspection_register, inspection_rows(session, date_from=START, date_to=END)
+    )
+    rows, _total = _last_row(book.active)
+    done = session.scalars(
+        select(Inspection).where(
+            Inspection.status == "done", Inspection.visited_on.between(START, END)
+        )
+    ).all()
+    assert len(rows) == len(done) >= 3
+    assert totals["amount_verified"] == sum(i.amount_verified for i in done)
+    verdicts = {row[8] for row in rows}
+    assert verdicts == {"compliant", "concerns", "misuse of the loan"}
