@@ -76,6 +76,10 @@ class DecimalTextField(StringField):
         self.data = None
         if valuelist and valuelist[0].strip():
             self.data = parse_locale_decimal(valuelist[0])
+        elif valuelist:
+            # Only spaces typed: as if nothing were, so ``InputRequired`` asks for the number
+            # instead of letting ``None`` through to the service.
+            self.raw_data = [""]
 
 
 class MoneyField(DecimalTextField):

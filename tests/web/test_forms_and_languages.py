@@ -68,6 +68,12 @@ def test_meaning_errors_from_the_service_are_all_shown_and_the_form_is_kept(clie
     assert 'value="HTX Chè Suối Rèo"' in page
 
 
+def test_an_amount_of_only_spaces_is_asked_for_again_not_a_server_error(client):
+    page = post_form(client, "/signup", {**VALID, "charter_capital": "   "}).get_data(as_text=True)
+    assert "Enter the charter capital." in page
+    assert db.session.query(Cooperative).count() == 0
+
+
 def test_hostile_names_are_stored_as_text_and_rendered_inert(client, factory):
     factory.cooperative(name='<script>alert(1)</script> =HYPERLINK("http://x")')
     officer = factory.user(Role.OFFICER)
@@ -96,6 +102,7 @@ def test_hostile_names_are_stored_as_text_and_rendered_inert(client, factory):
                 "\x00",
                 "9999-99-99",
                 "１２３",
+                " ",  # once a server error: a blank amount passed InputRequired as None
             ]
         ),
     ),
