@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from loanfund.domain.classification import (
@@ -61,6 +61,22 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
         )
     )
     receipts = posted_receipts_of(session, [loan.id for loan in loans])
+    # Restructurings approved by the day, and each loan's last visit by then: one query each
+    # for the whole book, not one per loan.
+    restructure_counts: dict[int, int] = dict(
+        session.execute(
+            select(Restructuring.loan_id, func.count(Restructuring.id))
+            .where(Restructuring.status == "approved", Restructuring.decided_on <= as_of)
+            .group_by(Restructuring.loan_id)
+        ).all()
+    )
+    last_visits: dict[int, tuple[dt.date, str]] = {}
+    for loan_id, visited_on, verdict in session.execute(
+        select(Inspection.loan_id, Inspection.visited_on, Inspection.verdict)
+        .where(Inspection.status == "done", Inspection.visited_on <= as_of)
+        .order_by(Inspection.loan_id, Inspection.visited_on, Inspection.id)
+    ):
+        last_visits[loan_id] = (visited_on, verdict)
     rows: list[dict[str, Any]] = []
     own: dict[int, tuple[int, int]] = {}
     for loan in loans:
@@ -70,16 +86,7 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
             Decimal(0),
         )
         outstanding = sum((max(s.principal_left, Decimal(0)) for s in states), Decimal(0))
-        restructured = sum(
-            1
-            for r in session.scalars(
-                select(Restructuring).where(
-                    Restructuring.loan_id == loan.id,
-                    Restructuring.status == "approved",
-                    Restructuring.decided_on <= as_of,
-                )
-            )
-        )
+        restructured = restructure_counts.get(loan.id, 0)
         dpd = days_past_due(states, as_of)
         group = loan_group(dpd, restructured, limits)
         counted = loan.status in (LoanStatus.ACTIVE, LoanStatus.RECALLED) or (
@@ -92,16 +99,7 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
         earned = interest_earned(states, terms, as_of)
         paid_interest = interest_paid(states)
         fallen_due = sum((s.interest for s in states if s.due.due_on <= as_of), Decimal(0))
-        last_visit = session.execute(
-            select(Inspection.visited_on, Inspection.verdict)
-            .where(
-                Inspection.loan_id == loan.id,
-                Inspection.status == "done",
-                Inspection.visited_on <= as_of,
-            )
-            .order_by(Inspection.visited_on.desc(), Inspection.id.desc())
-            .limit(1)
-        ).first()
+        last_visit = last_visits.get(loan.id)
         cooperative, application = loan.cooperative, loan.application
         collateral = application.collateral
         rows.append(
