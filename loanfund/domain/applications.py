@@ -27,6 +27,28 @@ from loanfund.domain.products import (
 from loanfund.domain.schedule import ScheduleTerms
 
 
+class PriorityCategory(enum.StrEnum):
+    """Whom the fund's lending policy puts first (the fund's reports count loans by these)."""
+
+    NONE = "none"
+    WOMEN = "women"  # most members are women, or a woman leads the cooperative
+    ETHNIC_MINORITY = "ethnic_minority"  # most members belong to ethnic minorities
+    DISADVANTAGED_AREA = "disadvantaged_area"  # a commune with especially hard conditions
+    VALUE_CHAIN = "value_chain"  # a production-to-market linkage with buyers or processors
+    HIGH_TECH = "high_tech"  # high-tech or organic agriculture, digital transformation
+
+
+def priority_label(priority: PriorityCategory) -> str:
+    return {
+        PriorityCategory.NONE: _("No priority category"),
+        PriorityCategory.WOMEN: _("Women members or leadership"),
+        PriorityCategory.ETHNIC_MINORITY: _("Ethnic-minority members"),
+        PriorityCategory.DISADVANTAGED_AREA: _("Area with especially hard conditions"),
+        PriorityCategory.VALUE_CHAIN: _("Value-chain linkage"),
+        PriorityCategory.HIGH_TECH: _("High-tech or organic production"),
+    }[priority]
+
+
 class ApplicationStatus(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
@@ -338,6 +360,7 @@ class ApplicationDraft:
     collateral: tuple[CollateralItem, ...]
     guarantors: tuple[GuarantorItem, ...]
     unsecured_requested: bool = False
+    priority: PriorityCategory = PriorityCategory.NONE
 
 
 def check_draft(draft: ApplicationDraft) -> list[str]:

@@ -21,6 +21,7 @@ def columns() -> list[Column]:
         Column("legal_type", _("Legal type"), width=14),
         Column("tax_code", _("Tax code"), width=14),
         Column("district", _("District"), width=16),
+        Column("priority", _("Priority category"), width=18),
         Column("purpose", _("Purpose"), width=18),
         Column("product", _("Product"), width=10),
         Column("approved", _("Approved"), "money", 16, total=True),
@@ -50,7 +51,12 @@ def columns() -> list[Column]:
 
 def ledger_words() -> dict[str, Callable[[str], str]]:
     """Codes in the ledger turned into the reader's words."""
-    from loanfund.domain.applications import CollateralKind, collateral_kind_label
+    from loanfund.domain.applications import (
+        CollateralKind,
+        PriorityCategory,
+        collateral_kind_label,
+        priority_label,
+    )
     from loanfund.domain.cooperatives import LegalType, legal_type_label
     from loanfund.domain.inspections import verdict_label
     from loanfund.domain.loans import LoanStatus, loan_status_label
@@ -58,6 +64,7 @@ def ledger_words() -> dict[str, Callable[[str], str]]:
 
     return {
         "legal_type": lambda code: legal_type_label(LegalType(code)),
+        "priority": lambda code: priority_label(PriorityCategory(code)),
         "purpose": lambda code: purpose_label(PurposeCategory(code)),
         "collateral_kind": lambda code: collateral_kind_label(CollateralKind(code)),
         "last_verdict": verdict_label,

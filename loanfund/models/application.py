@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from loanfund.domain.applications import ApplicationStatus
+from loanfund.domain.applications import ApplicationStatus, PriorityCategory
 from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult
 from loanfund.domain.documents import DocumentKind
 from loanfund.domain.products import PurposeCategory
@@ -50,6 +50,12 @@ class LoanApplication(Base):
     #: The schedule terms asked for, in the engine's JSON form (the product's options).
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     purpose: Mapped[PurposeCategory] = mapped_column(enum_column_type(PurposeCategory, "purpose"))
+    #: The priority category the applicant claims (the fund's reports count loans by it).
+    priority: Mapped[PriorityCategory] = mapped_column(
+        enum_column_type(PriorityCategory, "priority_category"),
+        default=PriorityCategory.NONE,
+        server_default=PriorityCategory.NONE.value,
+    )
     purpose_description: Mapped[str] = mapped_column(Text, default="")
     project_description: Mapped[str] = mapped_column(Text, default="")
     project_cost: Mapped[Decimal] = mapped_column(Money)

@@ -93,6 +93,7 @@ _DRAFT_FIELDS = (
     "members_benefiting",
     "jobs_created",
     "unsecured_requested",
+    "priority",
 )
 
 #: Statuses in which the applicant may change the application and its documents.
@@ -230,6 +231,7 @@ def _apply_draft(application: LoanApplication, draft: ApplicationDraft) -> None:
     application.members_benefiting = draft.members_benefiting
     application.jobs_created = draft.jobs_created
     application.unsecured_requested = draft.unsecured_requested
+    application.priority = draft.priority
     application.cash_flows = [
         ApplicationCashFlow(
             year=line.year, revenue=line.revenue, operating_costs=line.operating_costs
@@ -270,6 +272,7 @@ def draft_of(application: LoanApplication) -> ApplicationDraft:
         members_benefiting=application.members_benefiting,
         jobs_created=application.jobs_created,
         unsecured_requested=application.unsecured_requested,
+        priority=application.priority,
         cash_flows=tuple(
             CashFlowLine(line.year, line.revenue, line.operating_costs)
             for line in application.cash_flows

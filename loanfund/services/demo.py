@@ -19,6 +19,7 @@ from loanfund.domain.applications import (
     CashFlowLine,
     CollateralItem,
     CollateralKind,
+    PriorityCategory,
 )
 from loanfund.domain.appraisal_checklist import AppraisalArea, FindingResult
 from loanfund.domain.cooperatives import CooperativeProfile, LegalType
@@ -27,7 +28,7 @@ from loanfund.domain.inspections import VisitRecord
 from loanfund.domain.products import ProductTerms, PurposeCategory
 from loanfund.domain.repayments import Component
 from loanfund.domain.roles import Role
-from loanfund.models import Inspection, Loan, LoanProduct, Recall, User
+from loanfund.models import Cooperative, Inspection, Loan, LoanProduct, Recall, User
 from loanfund.services import demo_data
 from loanfund.services.accounts import NewUser, actor_for, create_user
 from loanfund.services.applications import (
@@ -204,6 +205,22 @@ def _user(session: Session, email: str) -> User:
 _ORDER = ("draft", "submitted", "in_appraisal", "info_requested", "appraised", "approved")
 
 
+def _priority_of(
+    session: Session, cooperative_id: int | None, purpose: PurposeCategory
+) -> PriorityCategory:
+    """The category a demo cooperative would claim: from its members, else from the project."""
+    cooperative = session.get(Cooperative, cooperative_id) if cooperative_id else None
+    if cooperative is None:
+        return PriorityCategory.NONE
+    if cooperative.ethnic_minority_members * 2 > cooperative.members_count:
+        return PriorityCategory.ETHNIC_MINORITY
+    if cooperative.women_members * 2 > cooperative.members_count:
+        return PriorityCategory.WOMEN
+    if purpose in (PurposeCategory.TRADE, PurposeCategory.WORKING_CAPITAL):
+        return PriorityCategory.VALUE_CHAIN
+    return PriorityCategory.NONE
+
+
 def load_demo_applications(session: Session, *, store: FileStore, today: dt.date) -> int:
     """Applications of the demo cooperatives in every state, made through the services by the
     demo officer and approver, with a dossier of placeholder PDFs. Returns how many."""
@@ -235,6 +252,7 @@ def load_demo_applications(session: Session, *, store: FileStore, today: dt.date
             term_months=term,
             schedule_options=dict(products[code].schedule_options),
             purpose=PurposeCategory(purpose),
+            priority=_priority_of(session, rep.cooperative_id, PurposeCategory(purpose)),
             purpose_description=purpose_text,
             project_description=project_text,
             project_cost=Decimal(cost),
@@ -530,6 +548,7 @@ def _lent(
         term_months=spec["term"],
         schedule_options=dict(product.schedule_options),
         purpose=PurposeCategory(spec["purpose"]),
+        priority=_priority_of(session, rep.cooperative_id, PurposeCategory(spec["purpose"])),
         purpose_description=spec["purpose_text"],
         project_description=spec["project_text"],
         project_cost=Decimal(spec["cost"]),

@@ -111,6 +111,7 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
                 "legal_type": cooperative.legal_type.value,
                 "tax_code": cooperative.tax_code,
                 "district": cooperative.district,
+                "priority": application.priority.value,
                 "purpose": application.purpose.value,
                 "product": loan.product.code,
                 "approved": loan.amount,

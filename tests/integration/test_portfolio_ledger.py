@@ -59,6 +59,18 @@ def test_the_ledger_agrees_with_the_books_and_the_close_on_the_demo(session, tmp
     assert totals["specific_provision"] == sum(loan.specific_provision for loan in closed)
     assert totals["accrued_on_books"] == balances[Account.INTEREST_RECEIVABLE]
     assert totals["accrued_off_books"] == balances[Account.OFF_BOOK_INTEREST]
+    # The priority category is the one each application claims, in words.
+    claimed = {
+        loan.contract_no: {
+            "none": "No priority category",
+            "women": "Women members or leadership",
+            "value_chain": "Value-chain linkage",
+        }.get(loan.application.priority.value)
+        for loan in closed
+    }
+    priorities = {row[column["Loan no."]]: row[column["Priority category"]] for row in loans}
+    assert priorities == {number: claimed[number] for number in priorities}
+    assert len(set(priorities.values())) >= 2  # the demo's loans are not all in one category
     groups = {row[column["Loan no."]]: row[column["Debt group"]] for row in loans}
     assert groups == {
         loan.contract_no: loan.debt_group for loan in closed if loan.contract_no in groups

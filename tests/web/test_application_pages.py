@@ -69,11 +69,17 @@ def test_a_representative_applies_uploads_the_dossier_and_submits(client, factor
     factory.user(Role.OFFICER)
     rep = _representative(factory)
     sign_in(client, rep.email)
-    response = post_form(client, "/applications/new", {**FORM, "product_id": str(product.id)})
+    response = post_form(
+        client,
+        "/applications/new",
+        {**FORM, "product_id": str(product.id), "priority": "ethnic_minority"},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     application = session.scalars(select(LoanApplication)).one()
     assert application.amount == 300_000_000 and len(application.cash_flows) == 2
+    assert application.priority.value == "ethnic_minority"
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "Ethnic-minority members" in page  # the priority category, in words
     assert "Missing document: Business plan." in page
     assert re.search(r"₫200,000,000 \(40(\.00)?\s?%\)", page)  # 200 m of 500 m
     # Submitting without the dossier: every missing document is listed, nothing changes.

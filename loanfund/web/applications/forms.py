@@ -30,7 +30,9 @@ from loanfund.domain.applications import (
     CollateralItem,
     CollateralKind,
     GuarantorItem,
+    PriorityCategory,
     collateral_kind_label,
+    priority_label,
 )
 from loanfund.domain.documents import DocumentKind, document_kind_label
 from loanfund.domain.products import MAX_TERM_MONTHS, PurposeCategory, purpose_label
@@ -96,6 +98,12 @@ class ApplicationForm(FlaskForm, ScheduleOptionFields):
     )
     purpose = SelectField(
         _l("Purpose"), choices=_choices(PurposeCategory, purpose_label), default="equipment"
+    )
+    priority = SelectField(
+        _l("Priority category"),
+        choices=_choices(PriorityCategory, priority_label),
+        default="none",
+        description=_l("The fund lends first to these; the appraisal checks the claim."),
     )
     purpose_description = TextAreaField(
         _l("What the loan will pay for"),
@@ -174,6 +182,7 @@ class ApplicationForm(FlaskForm, ScheduleOptionFields):
             collateral=collateral,
             guarantors=guarantors,
             unsecured_requested=bool(self.unsecured_requested.data),
+            priority=PriorityCategory(self.priority.data),
         )
 
     def fill(self, draft: ApplicationDraft) -> None:
@@ -190,6 +199,7 @@ class ApplicationForm(FlaskForm, ScheduleOptionFields):
         self.members_benefiting.data = draft.members_benefiting
         self.jobs_created.data = draft.jobs_created
         self.unsecured_requested.data = draft.unsecured_requested
+        self.priority.data = draft.priority.value
         for row, line in zip(self.cash_flows, draft.cash_flows, strict=False):
             row.form.revenue.data = line.revenue
             row.form.operating_costs.data = line.operating_costs

@@ -25,6 +25,7 @@ from loanfund.domain.applications import (
     ApplicationStatus,
     collateral_kind_label,
     equity_ratio_pct,
+    priority_label,
     status_label,
 )
 from loanfund.domain.appraisal_checklist import area_label, result_label
@@ -198,6 +199,7 @@ def detail(application_id: int) -> Any:
         status_label=status_label,
         equity_ratio_pct=equity_ratio_pct,
         purpose_label=purpose_label,
+        priority_label=priority_label,
         collateral_kind_label=collateral_kind_label,
         document_kind_label=document_kind_label,
         area_label=area_label,
