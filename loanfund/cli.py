@@ -423,6 +423,8 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
     from loanfund.config import currency_digits
     from loanfund.models import db
     from loanfund.queries.applications import count_by_status, decision_times
+    from loanfund.queries.dashboard import as_json as dashboard_json
+    from loanfund.queries.dashboard import dashboard
     from loanfund.queries.ledger import fund_position
     from loanfund.queries.loans import count_by_status as count_loans_by_status
     from loanfund.queries.settings import fund_settings
@@ -448,6 +450,7 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
         "available_to_lend": position.available_to_lend,
     }
     times = decision_times(db.session, today=day, policy=policy)
+    board = dashboard(db.session, as_of=day, policy=policy)
     report = {
         "as_of": day.isoformat(),
         "currency": current_app.config["LOANFUND"]["FUND_CURRENCY"],
@@ -462,6 +465,8 @@ def report_position_command(as_json: bool, as_of: str | None) -> None:
             "longest_working_days": times.longest_working_days,
             "late_now": times.late_open,
         },
+        # The dashboard's figures, exactly as the page shows them.
+        "dashboard": dashboard_json(board),
     }
     if as_json:
         click.echo(json.dumps(report, indent=2))
