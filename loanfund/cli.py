@@ -659,6 +659,47 @@ def export_journal_command(date_from: str, date_to: str, out: str) -> None:
     click.echo(f"Wrote {out}: debits {format(totals['debit'], ',')} = credits.")
 
 
+@export_group.command("lending-report")
+@click.option(
+    "--period",
+    "period",
+    required=True,
+    help="A half-year (2025-H1 or 2025-H2) or a calendar year (2025).",
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False), help="The .xlsx file."
+)
+@with_appcontext
+def export_lending_report_command(period: str, out: str) -> None:
+    """The semi-annual or annual lending report: the portfolio by debt group, sector,
+    borrower type and priority category, disbursed and collected, provisions, inspections
+    and the cooperatives financed."""
+    from loanfund.config import currency_digits
+    from loanfund.domain.errors import RuleViolation
+    from loanfund.domain.reporting import ReportPeriod
+    from loanfund.exports.lending_report import write_lending_report
+    from loanfund.models import db
+    from loanfund.queries.settings import fund_settings
+    from loanfund.services.lending_report import lending_report
+    from loanfund.web.clock import fund_today
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    digits = currency_digits(app.config["LOANFUND"]["FUND_CURRENCY"])
+    with app.test_request_context():
+        try:
+            report = lending_report(
+                db.session, period=ReportPeriod.parse(period), today=fund_today()
+            )
+        except RuleViolation as error:
+            raise BadInput(f"--period: {error}") from None
+        fund = fund_settings(db.session, currency_digits=digits)
+        write_lending_report(out, report, fund_name=fund.name, digits=digits)
+    click.echo(
+        f"Wrote {out}: {report.period.code} as of {report.as_of.isoformat()}, principal "
+        f"outstanding {format(report.summary['outstanding'], ',')}."
+    )
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         create_user_command,
