@@ -42,7 +42,7 @@ def priority_label(priority: PriorityCategory) -> str:
     return {
         PriorityCategory.NONE: _("No priority category"),
         PriorityCategory.WOMEN: _("Women members or leadership"),
-        PriorityCategory.ETHNIC_MINORITY: _("Ethnic-minority members"),
+        PriorityCategory.ETHNIC_MINORITY: _("Mostly ethnic-minority members"),
         PriorityCategory.DISADVANTAGED_AREA: _("Area with especially hard conditions"),
         PriorityCategory.VALUE_CHAIN: _("Value-chain linkage"),
         PriorityCategory.HIGH_TECH: _("High-tech or organic production"),

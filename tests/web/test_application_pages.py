@@ -79,7 +79,7 @@ def test_a_representative_applies_uploads_the_dossier_and_submits(client, factor
     assert application.amount == 300_000_000 and len(application.cash_flows) == 2
     assert application.priority.value == "ethnic_minority"
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
-    assert "Ethnic-minority members" in page  # the priority category, in words
+    assert "Mostly ethnic-minority members" in page  # the priority category, in words
     assert "Missing document: Business plan." in page
     assert re.search(r"₫200,000,000 \(40(\.00)?\s?%\)", page)  # 200 m of 500 m
     # Submitting without the dossier: every missing document is listed, nothing changes.
