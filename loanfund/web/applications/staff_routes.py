@@ -32,8 +32,10 @@ from loanfund.domain.products import installments_for, purpose_label
 from loanfund.domain.roles import Role
 from loanfund.domain.schedule import ScheduleTerms
 from loanfund.domain.schedule_text import option_label, term_titles
+from loanfund.exports.lists import applications_sheet
 from loanfund.models import ApplicationDecision, Appraisal, LoanApplication, User, db
 from loanfund.queries import applications as queries
+from loanfund.queries import lists
 from loanfund.services import applications as service
 from loanfund.services import appraisals
 from loanfund.services.notifications import users_with_role
@@ -56,6 +58,15 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.formatting import money
 from loanfund.web.fund import current_fund
+from loanfund.web.listing import (
+    FilterField,
+    ListView,
+    district_field,
+    export_list,
+    options,
+    product_field,
+    read_state,
+)
 from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
 _S = ApplicationStatus
@@ -269,24 +280,92 @@ def queue_titles() -> dict[str, str]:
     }
 
 
+def _queue_view(tab: str) -> ListView:
+    """A queue's state and filter bar."""
+    return ListView(
+        endpoint="applications.queue",
+        export_endpoint="applications.export_queue",
+        state=read_state(lists.application_listing()),
+        fields=[
+            FilterField(
+                "status",
+                _("Status"),
+                options=options(
+                    (status, status_label(status)) for status in _S if status is not _S.DRAFT
+                ),
+            ),
+            product_field(),
+            district_field(),
+            FilterField("from", _("Submitted from"), kind="date"),
+            FilterField("to", _("Submitted until"), kind="date"),
+        ],
+        sorts={
+            "submitted": _("Submitted"),
+            "number": _("Number"),
+            "cooperative": _("Cooperative"),
+            "product": _("Product"),
+            "amount": _("Amount"),
+            "status": _("Status"),
+            "officer": _("Officer"),
+        },
+        fixed={"tab": tab},
+        placeholder=_("Cooperative, application number or tax code (diacritics optional)"),
+    )
+
+
+def _queue_filters(view: ListView, tab: str) -> lists.ApplicationFilters:
+    return lists.ApplicationFilters(
+        view.state,
+        tab=tab,
+        user_id=current_actor().user_id,
+        today=fund_today(),
+        policy=current_fund().policy,
+    )
+
+
+def _queue_name() -> str:
+    """The queue asked for (the role's first queue when none; 404 for an unknown one)."""
+    name = request.args.get("tab") or _default_queue(current_actor())
+    if name not in lists.QUEUES:
+        abort(404)
+    return name
+
+
 @bp.get("/queue")
 @permission_required(Permission.LIST_APPLICATIONS)
 def queue() -> Any:
-    """The staff work queues, with counts; late decisions in red."""
+    """The staff work queues, with counts, sorted and filtered from the URL; late decisions
+    in red."""
     actor = current_actor()
-    name = request.args.get("tab") or _default_queue(actor)
-    if name not in queries.QUEUES:
-        abort(404)
-    today, policy = fund_today(), current_fund().policy
-    rows = queries.queue(db.session, name=name, user_id=actor.user_id, today=today, policy=policy)
+    name = _queue_name()
+    view = _queue_view(name)
+    filters = _queue_filters(view, name)
     return render_template(
         "applications/queue.html",
         tab=name,
         titles=queue_titles(),
-        counts=queries.queue_counts(db.session, user_id=actor.user_id, today=today, policy=policy),
-        rows=rows,
-        officers=_names(row.application.officer_id for row in rows),
+        counts=lists.queue_counts(
+            db.session, user_id=actor.user_id, today=filters.today, policy=filters.policy
+        ),
+        view=view,
+        page=lists.application_page(db.session, filters),
         status_label=status_label,
+    )
+
+
+@bp.get("/queue.xlsx")
+@permission_required(Permission.LIST_APPLICATIONS)
+def export_queue() -> Any:
+    """Every application of the queue the filter shows, as an Excel workbook."""
+    name = _queue_name()
+    view = _queue_view(name)
+    filters = _queue_filters(view, name)
+    return export_list(
+        view,
+        applications_sheet(queue_titles()[name]),
+        lists.application_rows(db.session, filters),
+        today=filters.today,
+        name=f"applications-{name}",
     )
 
 

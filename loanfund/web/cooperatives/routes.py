@@ -10,11 +10,18 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from loanfund.domain.access import Permission
-from loanfund.domain.cooperatives import COOPERATIVE_TRANSITIONS, CooperativeStatus
+from loanfund.domain.cooperatives import (
+    COOPERATIVE_TRANSITIONS,
+    CooperativeStatus,
+    LegalType,
+    legal_type_label,
+)
 from loanfund.domain.errors import LoanFundError
+from loanfund.exports.lists import cooperative_status_label, cooperatives_sheet
 from loanfund.models import AuditEvent, User, db
 from loanfund.queries import applications as application_queries
 from loanfund.queries import cooperatives as queries
+from loanfund.queries import lists
 from loanfund.queries.admin import cooperative_choices
 from loanfund.services import cooperatives as service
 from loanfund.services.applications import link_related_borrowers, unlink_related_borrowers
@@ -28,26 +35,74 @@ from loanfund.web.cooperatives.forms import (
     RelatedBorrowerForm,
     StatusActionForm,
 )
+from loanfund.web.listing import (
+    FilterField,
+    ListView,
+    district_field,
+    export_list,
+    options,
+    read_state,
+)
 from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
 bp = Blueprint("cooperatives", __name__, url_prefix="/cooperatives")
 
 
+def _list_view() -> ListView:
+    """The cooperatives list's state and filter bar."""
+    return ListView(
+        endpoint="cooperatives.list_cooperatives",
+        export_endpoint="cooperatives.export_cooperatives",
+        state=read_state(lists.cooperative_listing()),
+        fields=[
+            FilterField(
+                "status",
+                _("Status"),
+                options=options((s, cooperative_status_label(s)) for s in CooperativeStatus),
+            ),
+            FilterField(
+                "legal_type",
+                _("Legal type"),
+                options=options((kind, legal_type_label(kind)) for kind in LegalType),
+            ),
+            district_field(),
+        ],
+        sorts={
+            "name": _("Name"),
+            "tax_code": _("Tax code"),
+            "district": _("Province / district"),
+            "sector": _("Sector"),
+            "members": _("Members"),
+            "status": _("Status"),
+        },
+        placeholder=_("Name, tax code or registration number (diacritics optional)"),
+    )
+
+
 @bp.get("/")
 @permission_required(Permission.LIST_COOPERATIVES)
 def list_cooperatives() -> Any:
-    """The cooperatives, searchable without diacritics, filtered by status."""
-    search = request.args.get("q", "")[:100]
-    status_text = request.args.get("status", "")
-    status = CooperativeStatus(status_text) if status_text in set(CooperativeStatus) else None
-    page = request.args.get("page", 1, type=int) or 1
-    cooperatives = queries.list_cooperatives(db.session, search=search, status=status, page=page)
+    """The cooperatives, searchable without diacritics, sorted and filtered from the URL."""
+    view = _list_view()
     return render_template(
         "cooperatives/list.html",
-        page=cooperatives,
-        search=search,
-        status=status,
+        view=view,
+        page=lists.cooperative_page(db.session, lists.CooperativeFilters(view.state)),
         counts=queries.count_by_status(db.session),
+    )
+
+
+@bp.get("/export.xlsx")
+@permission_required(Permission.LIST_COOPERATIVES)
+def export_cooperatives() -> Any:
+    """Every cooperative the list's filter shows, as an Excel workbook."""
+    view = _list_view()
+    return export_list(
+        view,
+        cooperatives_sheet(),
+        lists.cooperative_rows(db.session, lists.CooperativeFilters(view.state)),
+        today=fund_today(),
+        name="cooperatives",
     )
 
 

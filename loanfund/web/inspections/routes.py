@@ -26,6 +26,7 @@ from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.inspections import (
     FundsUse,
+    InspectionKind,
     InspectionStatus,
     Verdict,
     VisitRecord,
@@ -33,8 +34,10 @@ from loanfund.domain.inspections import (
     kind_label,
     verdict_label,
 )
+from loanfund.exports.lists import inspections_sheet
 from loanfund.models import InspectionPhoto, Loan, User, db
 from loanfund.queries import inspections as queries
+from loanfund.queries import lists
 from loanfund.services import inspections as service
 from loanfund.services.file_store import FileStore
 from loanfund.services.notifications import users_with_role
@@ -42,46 +45,129 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
 from loanfund.web.fields import parse_locale_decimal
+from loanfund.web.listing import (
+    FilterField,
+    ListView,
+    district_field,
+    export_list,
+    options,
+    read_state,
+)
 from loanfund.web.messages import show_refusal
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
-TABS = ("due", "overdue", "planned", "done")
+TABS = lists.INSPECTION_TABS
 
 
 def _store() -> FileStore:
     return FileStore(upload_dir(current_app.config["LOANFUND"]))
 
 
+def tab_titles() -> dict[str, str]:
+    return {
+        "due": _("Due in 14 days"),
+        "overdue": _("Overdue"),
+        "planned": _("All planned"),
+        "done": _("Done"),
+    }
+
+
+def _tab() -> str:
+    tab = request.args.get("tab", "due")
+    return tab if tab in TABS else "due"
+
+
+def _visits_view(tab: str, inspectors: list[User]) -> ListView:
+    """A tab's state and filter bar: the done visits by visit date, the others by due date."""
+    done = tab == "done"
+    fields = [
+        FilterField("kind", _("Kind"), options=options((k, kind_label(k)) for k in InspectionKind))
+    ]
+    if done:
+        fields.append(
+            FilterField(
+                "verdict", _("Verdict"), options=options((v, verdict_label(v)) for v in Verdict)
+            )
+        )
+    fields += [
+        FilterField(
+            "inspector",
+            _("Inspector"),
+            options=options((user.id, user.full_name) for user in inspectors),
+        ),
+        district_field(),
+        FilterField("from", _("Visited from") if done else _("Due from"), kind="date"),
+        FilterField("to", _("Visited until") if done else _("Due until"), kind="date"),
+    ]
+    sorts = {
+        "due": _("Due date"),
+        "visited": _("Visit date"),
+        "borrower": _("Borrower"),
+        "loan": _("Loan no."),
+        "district": _("District"),
+        "kind": _("Kind"),
+        "inspector": _("Inspector"),
+        "verdict": _("Verdict"),
+    }
+    return ListView(
+        endpoint="inspections.index",
+        export_endpoint="inspections.export_visits",
+        state=read_state(lists.inspection_listing(tab)),
+        fields=fields,
+        sorts=sorts,
+        fixed={"tab": tab},
+        placeholder=_("Cooperative, contract number or tax code (diacritics optional)"),
+    )
+
+
+def _visits_filters(view: ListView, tab: str) -> lists.InspectionFilters:
+    """An inspector who does not plan sees their visits and those not yet assigned."""
+    actor = current_actor()
+    mine = actor.can(Permission.INSPECT) and not actor.can(Permission.PLAN_INSPECTIONS)
+    return lists.InspectionFilters(
+        view.state, tab=tab, today=fund_today(), inspector_id=actor.user_id if mine else None
+    )
+
+
 @bp.get("/")
 @permission_required(Permission.VIEW_INSPECTIONS)
 def index() -> Any:
-    actor = current_actor()
-    tab = request.args.get("tab", "due")
-    if tab not in TABS:
-        tab = "due"
-    today = fund_today()
-    mine = actor.can(Permission.INSPECT) and not actor.can(Permission.PLAN_INSPECTIONS)
-    rows = queries.visits(
-        db.session,
-        today=today,
-        status="done" if tab == "done" else "planned",
-        inspector_id=actor.user_id if mine else None,
-        within_days=14 if tab == "due" else (-1 if tab == "overdue" else None),
-    )
+    """The visits of a tab (due soon, overdue, planned, done), sorted and filtered from the
+    URL, with the fund's inspection figures and open follow-ups."""
+    tab = _tab()
     inspectors = users_with_role(db.session, "inspector")
+    view = _visits_view(tab, inspectors)
+    filters = _visits_filters(view, tab)
     return render_template(
         "inspections/index.html",
         tab=tab,
-        rows=rows,
-        mine=mine,
-        figures=queries.figures(db.session, today=today),
+        titles=tab_titles(),
+        view=view,
+        page=lists.inspection_page(db.session, filters),
+        mine=filters.inspector_id is not None,
+        figures=queries.figures(db.session, today=filters.today),
         follow_ups=queries.open_follow_ups(db.session),
         inspectors=inspectors,
-        names={user.id: user.full_name for user in inspectors},
-        today=today,
+        today=filters.today,
         kind_label=kind_label,
         verdict_label=verdict_label,
+    )
+
+
+@bp.get("/export.xlsx")
+@permission_required(Permission.VIEW_INSPECTIONS)
+def export_visits() -> Any:
+    """Every visit of the tab the filter shows, as an Excel workbook."""
+    tab = _tab()
+    view = _visits_view(tab, users_with_role(db.session, "inspector"))
+    filters = _visits_filters(view, tab)
+    return export_list(
+        view,
+        inspections_sheet(tab_titles()[tab]),
+        lists.inspection_rows(db.session, filters),
+        today=filters.today,
+        name=f"inspections-{tab}",
     )
 
 

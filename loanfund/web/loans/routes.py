@@ -28,8 +28,15 @@ from loanfund.domain.loans import (
 from loanfund.domain.policy import choice_label
 from loanfund.domain.products import purpose_label
 from loanfund.domain.repayments import Component, component_label, installment_status
+from loanfund.exports.lists import (
+    channel_label,
+    loans_sheet,
+    receipt_status_label,
+    repayments_sheet,
+)
 from loanfund.models import AuditEvent, Recall, Repayment, Restructuring, Tranche, User, db
 from loanfund.queries import inspections as inspection_queries
+from loanfund.queries import lists
 from loanfund.queries import loans as queries
 from loanfund.services import inspections, loan_state, repayments, restructurings
 from loanfund.services import loans as service
@@ -40,6 +47,15 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
 from loanfund.web.fund import account_namer, current_fund
+from loanfund.web.listing import (
+    FilterField,
+    ListView,
+    district_field,
+    export_list,
+    options,
+    product_field,
+    read_state,
+)
 from loanfund.web.loans.forms import (
     CancelForm,
     RepaymentForm,
@@ -56,21 +72,153 @@ def _detail(loan_id: int) -> Any:
     return redirect(url_for("loans.detail", loan_id=loan_id))
 
 
+def _loans_view() -> ListView:
+    """The loans list's state and filter bar (an applicant's: its own loans, fewer filters)."""
+    staff = current_actor().is_staff
+    fields = [
+        FilterField(
+            "status",
+            _("Status"),
+            options=options((status, loan_status_label(status)) for status in LoanStatus),
+        )
+    ]
+    if staff:
+        fields += [
+            product_field(),
+            district_field(),
+            FilterField(
+                "debt_group",
+                _("Debt group"),
+                options=[(str(group), str(group)) for group in range(1, 6)],
+            ),
+            FilterField("from", _("Signed from"), kind="date"),
+            FilterField("to", _("Signed until"), kind="date"),
+        ]
+    return ListView(
+        endpoint="loans.index",
+        export_endpoint="loans.export_loans",
+        state=read_state(lists.loan_listing()),
+        fields=fields,
+        sorts={
+            "number": _("Contract"),
+            "signed": _("Contract date"),
+            "cooperative": _("Cooperative"),
+            "status": _("Status"),
+            "debt_group": _("Debt group"),
+            "approved": _("Approved"),
+            "disbursed": _("Disbursed"),
+            "outstanding": _("Outstanding principal"),
+        },
+        placeholder=_("Cooperative, contract number or tax code (diacritics optional)"),
+    )
+
+
+def _scope() -> int | None:
+    """The cooperative an applicant's lists are limited to (``None`` for staff)."""
+    actor = current_actor()
+    return None if actor.is_staff else actor.cooperative_id
+
+
 @bp.get("/")
 @permission_required(Permission.VIEW_LOAN)
 def index() -> Any:
+    """The loans (an applicant: its own), sorted and filtered from the URL, and what waits
+    for a second person's decision."""
     actor = current_actor()
-    loans = queries.list_loans(
-        db.session, cooperative_id=None if actor.is_staff else actor.cooperative_id
-    )
-    money = queries.loans_money(db.session, loans)
+    view = _loans_view()
+    page = lists.loan_page(db.session, lists.LoanFilters(view.state, cooperative_id=_scope()))
     awaiting = queries.awaiting_decision(db.session) if actor.is_staff else []
     return render_template(
         "loans/list.html",
-        loans=loans,
-        money=money,
+        view=view,
+        page=page,
         awaiting=awaiting,
         loan_status_label=loan_status_label,
+    )
+
+
+@bp.get("/export.xlsx")
+@permission_required(Permission.VIEW_LOAN)
+def export_loans() -> Any:
+    """Every loan the list's filter shows, as an Excel workbook."""
+    view = _loans_view()
+    filters = lists.LoanFilters(view.state, cooperative_id=_scope())
+    return export_list(
+        view,
+        loans_sheet(),
+        lists.loan_rows(db.session, filters),
+        today=fund_today(),
+        name="loans",
+    )
+
+
+def _receipts_view() -> ListView:
+    """The receipts list's state and filter bar."""
+    fields = [
+        FilterField(
+            "status",
+            _("Status"),
+            options=options((code, receipt_status_label(code)) for code in ("posted", "reversed")),
+        ),
+        FilterField(
+            "channel",
+            _("Received by"),
+            options=options((code, channel_label(code)) for code in ("bank", "cash")),
+        ),
+    ]
+    if current_actor().is_staff:
+        fields += [
+            product_field(),
+            district_field(),
+        ]
+    fields += [
+        FilterField("from", _("Received from"), kind="date"),
+        FilterField("to", _("Received until"), kind="date"),
+    ]
+    return ListView(
+        endpoint="loans.repayments_list",
+        export_endpoint="loans.export_repayments",
+        state=read_state(lists.repayment_listing()),
+        fields=fields,
+        sorts={
+            "date": _("Value date"),
+            "number": _("Receipt no."),
+            "loan": _("Loan no."),
+            "borrower": _("Borrower"),
+            "amount": _("Amount received"),
+            "status": _("Status"),
+        },
+        placeholder=_("Borrower, contract number, tax code or reference (diacritics optional)"),
+    )
+
+
+@bp.get("/repayments/")
+@permission_required(Permission.VIEW_LOAN)
+def repayments_list() -> Any:
+    """Receipts (an applicant: those of its own loans), with their split, sorted and
+    filtered from the URL."""
+    view = _receipts_view()
+    filters = lists.RepaymentFilters(view.state, cooperative_id=_scope())
+    return render_template(
+        "loans/repayments.html",
+        view=view,
+        page=lists.repayment_page(db.session, filters),
+        channel_label=channel_label,
+    )
+
+
+@bp.get("/repayments/export.xlsx")
+@permission_required(Permission.VIEW_LOAN)
+def export_repayments() -> Any:
+    """Every receipt the list's filter shows, as an Excel workbook."""
+    view = _receipts_view()
+    filters = lists.RepaymentFilters(view.state, cooperative_id=_scope())
+    return export_list(
+        view,
+        repayments_sheet(),
+        lists.repayment_rows(db.session, filters),
+        today=fund_today(),
+        name="receipts",
     )
 
 
