@@ -116,6 +116,12 @@ def test_the_charts_carry_their_numbers_in_a_table_and_load_no_inline_script(
         assert f'data-testid="table-{name}"' in page
     assert "/static/vendor/chartjs/chart.umd.min.js" in page
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)  # every script is a file
+    # Every figure's link opens the list behind it.
+    main = page[page.index("<main") :]
+    links = set(re.findall(r'href="(/[^"#]*)"', main)) - {"/dashboard"}
+    assert any("debt_group=3" in link for link in links) and len(links) >= 6
+    for link in links:
+        assert client.get(link.replace("&amp;", "&")).status_code == 200, link
 
 
 def test_a_representative_sees_the_own_cooperatives_figures_and_not_the_funds(
