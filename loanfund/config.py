@@ -19,6 +19,8 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "default.toml"
 ENV_PREFIX = "LOANFUND_"
 #: Where uploaded documents go when ``UPLOAD_DIR`` is empty (the instance folder, never served).
 DEFAULT_UPLOAD_DIR = PROJECT_ROOT / "instance" / "uploads"
+#: Where exported workbooks go when ``EXPORT_DIR`` is empty (the instance folder, never served).
+DEFAULT_EXPORT_DIR = PROJECT_ROOT / "instance" / "exports"
 #: The folder the web server serves to anyone; uploads must never be inside it.
 STATIC_DIR = PROJECT_ROOT / "loanfund" / "static"
 _MIB = 1024 * 1024
@@ -125,6 +127,20 @@ def check_settings(settings: Mapping[str, Any]) -> list[str]:
             f"UPLOAD_DIR {str(uploads)!r} is inside the folder served to everyone "
             f"({STATIC_DIR}); choose a folder outside it."
         )
+    exports = export_dir(settings).resolve()
+    if exports.is_relative_to(STATIC_DIR.resolve()):
+        problems.append(
+            f"EXPORT_DIR {str(exports)!r} is inside the folder served to everyone "
+            f"({STATIC_DIR}); choose a folder outside it."
+        )
+    threads = settings["EXPORT_THREADS"]
+    if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 4:
+        problems.append(f"EXPORT_THREADS must be a whole number from 1 to 4, not {threads!r}.")
+    keep = settings["EXPORT_KEEP_DAYS"]
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        problems.append(
+            f"EXPORT_KEEP_DAYS must be a whole number of days, 1 or more, not {keep!r}."
+        )
     return problems
 
 
@@ -145,6 +161,16 @@ def upload_dir(settings: Mapping[str, Any]) -> Path:
     configured = str(settings["UPLOAD_DIR"]).strip()
     if not configured:
         return DEFAULT_UPLOAD_DIR
+    path = Path(configured).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def export_dir(settings: Mapping[str, Any]) -> Path:
+    """The folder for exported workbooks: ``EXPORT_DIR`` when set (a relative path is taken from
+    the checkout), else :data:`DEFAULT_EXPORT_DIR`. Created by the export service."""
+    configured = str(settings["EXPORT_DIR"]).strip()
+    if not configured:
+        return DEFAULT_EXPORT_DIR
     path = Path(configured).expanduser()
     return path if path.is_absolute() else PROJECT_ROOT / path
 

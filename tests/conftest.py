@@ -73,6 +73,7 @@ def make_app(tmp_path: Any, **overrides: Any) -> Flask:
         "LANGUAGES": ["en", "vi"],
         "PUBLIC_BASE_URL": "https://fund.example.vn",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "EXPORT_DIR": str(tmp_path / "exports"),
         **overrides,
     }
     return create_app(settings)

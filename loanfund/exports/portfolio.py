@@ -4,12 +4,14 @@ ledgers). Rows come from ``services.portfolio``; words from the caller's transla
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import IO, Any
 
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.exports.ledger import Column, LedgerBook
+from loanfund.exports.progress import Progress, RowCounter
 
 
 def columns() -> list[Column]:
@@ -50,7 +52,8 @@ def columns() -> list[Column]:
 
 
 def ledger_words() -> dict[str, Callable[[str], str]]:
-    """Codes in the ledger turned into the reader's words."""
+    """Codes in the ledger turned into the reader's words (each code looked up once: a
+    ledger of 100,000 rows would otherwise translate half a million labels)."""
     from loanfund.domain.applications import (
         CollateralKind,
         PriorityCategory,
@@ -62,7 +65,7 @@ def ledger_words() -> dict[str, Callable[[str], str]]:
     from loanfund.domain.loans import LoanStatus, loan_status_label
     from loanfund.domain.products import PurposeCategory, purpose_label
 
-    return {
+    words: dict[str, Callable[[str], str]] = {
         "legal_type": lambda code: legal_type_label(LegalType(code)),
         "priority": lambda code: priority_label(PriorityCategory(code)),
         "purpose": lambda code: purpose_label(PurposeCategory(code)),
@@ -70,6 +73,7 @@ def ledger_words() -> dict[str, Callable[[str], str]]:
         "last_verdict": verdict_label,
         "status": lambda code: loan_status_label(LoanStatus(code)),
     }
+    return {key: functools.cache(lookup) for key, lookup in words.items()}
 
 
 def write_portfolio_ledger(
@@ -80,10 +84,12 @@ def write_portfolio_ledger(
     as_of: dt.date,
     digits: int,
     describe: Mapping[str, Callable[[str], str]] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
     """Write the ledger; returns its totals. ``describe`` turns codes (legal type, purpose,
     collateral kind, verdict, status) into words for the reader (default:
-    :func:`ledger_words`)."""
+    :func:`ledger_words`); ``progress`` hears the number of rows written every few hundred rows
+    and at the end."""
     describe = ledger_words() if describe is None else describe
 
     def readable(row: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -93,14 +99,16 @@ def write_portfolio_ledger(
                 shown[key] = words(str(shown[key]))
         return shown
 
+    counter = RowCounter(progress)
     book = LedgerBook(target, digits=digits)
     totals = book.sheet(
         _("Portfolio"),
         title=_("Portfolio ledger — %(fund)s", fund=fund_name),
         subtitle=_("As of %(date)s", date=fmt_date(as_of)),
         columns=columns(),
-        rows=(readable(row) for row in rows),
+        rows=counter.rows(readable(row) for row in rows),
         totals_label=_("Total"),
     )
+    counter.finish()
     book.close()
     return totals

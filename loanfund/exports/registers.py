@@ -18,6 +18,7 @@ from loanfund.domain.ledger import (
     entry_kind_label,
 )
 from loanfund.exports.ledger import Column, LedgerBook
+from loanfund.exports.progress import Progress, RowCounter
 
 
 def _period(date_from: dt.date, date_to: dt.date) -> str:
@@ -32,7 +33,11 @@ def write_disbursement_register(
     date_from: dt.date,
     date_to: dt.date,
     digits: int,
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
+    """Tranches paid in the period; ``progress`` hears the rows written (see
+    :mod:`loanfund.exports.progress`)."""
+    counter = RowCounter(progress)
     book = LedgerBook(target, digits=digits)
     totals = book.sheet(
         _("Disbursements"),
@@ -48,9 +53,10 @@ def write_disbursement_register(
             Column("entry", _("Entry"), "int", 8),
             Column("amount", _("Amount"), "money", 16, total=True),
         ],
-        rows=rows,
+        rows=counter.rows(rows),
         totals_label=_("Total"),
     )
+    counter.finish()
     book.close()
     return totals
 
@@ -64,7 +70,10 @@ def write_repayment_register(
     date_to: dt.date,
     digits: int,
     channel_words: Callable[[str], str] | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
+    """Receipts of the period by component; ``progress`` hears the rows written."""
+    counter = RowCounter(progress)
     book = LedgerBook(target, digits=digits)
 
     def shown(row: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -87,9 +96,10 @@ def write_repayment_register(
             Column("interest", _("Interest"), "money", 14, total=True),
             Column("penalty", _("Penalty interest"), "money", 14, total=True),
         ],
-        rows=(shown(row) for row in rows),
+        rows=counter.rows(shown(row) for row in rows),
         totals_label=_("Total"),
     )
+    counter.finish()
     book.close()
     return totals
 
@@ -104,8 +114,11 @@ def write_journal(
     date_to: dt.date,
     digits: int,
     account_code: Callable[[str], str],
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
-    """The journal line by line, then the trial balance, for the period."""
+    """The journal line by line, then the trial balance, for the period; ``progress`` hears
+    the rows written on both sheets together."""
+    counter = RowCounter(progress)
     book = LedgerBook(target, digits=digits)
     subtitle = _period(date_from, date_to)
     totals = book.sheet(
@@ -123,7 +136,7 @@ def write_journal(
             Column("debit", _("Debit"), "money", 16, total=True),
             Column("credit", _("Credit"), "money", 16, total=True),
         ],
-        rows=(
+        rows=counter.rows(
             {
                 **row,
                 "kind": entry_kind_label(EntryKind(row["kind"])),
@@ -148,7 +161,7 @@ def write_journal(
             Column("credits", _("Credit"), "money", 18, total=True),
             Column("closing", _("Closing balance"), "money", 18),
         ],
-        rows=(
+        rows=counter.rows(
             {
                 "code": account_code(row.account.value),
                 "account_name": account_label(row.account),
@@ -161,6 +174,7 @@ def write_journal(
         ),
         totals_label=_("Total"),
     )
+    counter.finish()
     book.close()
     return totals
 
@@ -173,7 +187,11 @@ def write_inspection_register(
     date_from: dt.date,
     date_to: dt.date,
     digits: int,
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
+    """Visits made in the period; ``progress`` hears the rows written."""
+    counter = RowCounter(progress)
+
     def shown(row: Mapping[str, Any]) -> Mapping[str, Any]:
         return {
             **row,
@@ -205,8 +223,9 @@ def write_inspection_register(
             Column("verdict", _("Verdict"), width=18),
             Column("follow_ups", _("Follow-up actions"), width=50),
         ],
-        rows=(shown(row) for row in rows),
+        rows=counter.rows(shown(row) for row in rows),
         totals_label=_("Total"),
     )
+    counter.finish()
     book.close()
     return totals

@@ -8,6 +8,8 @@ the job history):
   is not closed yet, in order (also once at start, so downtime is caught up);
 * ``reminders`` at ``SCHEDULER_REMINDERS_TIME`` (and at start): today's reminders, once each;
 * ``outbox`` every ``SCHEDULER_OUTBOX_SECONDS``: sends queued email when SMTP is configured;
+* ``exports_cleanup`` daily after the close: fails exports whose process died and removes
+  workbooks older than ``EXPORT_KEEP_DAYS`` from ``EXPORT_DIR``;
 * ``lease`` renews the lease (a third of its length).
 """
 
@@ -26,11 +28,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from loanfund.config import clock_time
+from loanfund.config import clock_time, export_dir
 from loanfund.jobs.lease import Lease
 from loanfund.models import db
 from loanfund.models.types import utcnow
 from loanfund.services.daily_close import close_through
+from loanfund.services.exports import remove_old_exports
 from loanfund.services.job_runs import run_recorded
 from loanfund.services.mailer import send_outbox, smtp_transport
 from loanfund.services.reminders import write_reminders
@@ -89,6 +92,24 @@ def outbox_job(app: Flask, *, trigger: str = "scheduler") -> dict[str, int] | No
     return counts
 
 
+def exports_cleanup_job(app: Flask, *, trigger: str = "scheduler") -> Any:
+    """Fail exports whose process died; remove workbooks older than ``EXPORT_KEEP_DAYS``."""
+    settings = app.config["LOANFUND"]
+    now = utcnow()
+    return run_recorded(
+        db.session,
+        job="exports_cleanup",
+        business_date=fund_today(app, now),
+        trigger=trigger,
+        work=lambda: remove_old_exports(
+            db.session,
+            folder=export_dir(settings),
+            now=now,
+            keep_days=settings["EXPORT_KEEP_DAYS"],
+        ),
+    )
+
+
 def _as_leader(app: Flask, lease: Lease, name: str, body: Callable[[], Any]) -> Callable[[], None]:
     def run() -> None:
         with app.app_context():
@@ -140,6 +161,12 @@ def build_scheduler(
         _as_leader(app, lease, "outbox", lambda: outbox_job(app)),
         IntervalTrigger(seconds=settings["SCHEDULER_OUTBOX_SECONDS"], timezone=zone),
         id="outbox",
+    )
+    scheduler.add_job(
+        _as_leader(app, lease, "exports_cleanup", lambda: exports_cleanup_job(app)),
+        CronTrigger(hour=close_hour, minute=close_minute, timezone=zone),
+        id="exports_cleanup",
+        next_run_time=start + dt.timedelta(seconds=60),
     )
     scheduler.add_job(
         _as_leader(app, lease, "lease", lambda: None),

@@ -24,6 +24,7 @@ from loanfund.models.close import (
     SchedulerLease,
 )
 from loanfund.models.cooperative import Cooperative
+from loanfund.models.export_job import ExportJob
 from loanfund.models.inspection import FollowUp, Inspection, InspectionPhoto, Recall
 from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.loan import Loan, Repayment, Restructuring, ScheduleVersion, Tranche
@@ -46,6 +47,7 @@ __all__ = [
     "Collateral",
     "Cooperative",
     "DebtGroupChange",
+    "ExportJob",
     "FollowUp",
     "Guarantor",
     "Inspection",

@@ -167,6 +167,7 @@ def init_web(app: Flask) -> None:
     from loanfund.web.books.routes import bp as books_bp
     from loanfund.web.calculator.routes import bp as calculator_bp
     from loanfund.web.cooperatives.routes import bp as cooperatives_bp
+    from loanfund.web.exports.routes import bp as exports_bp
     from loanfund.web.inspections.routes import bp as inspections_bp
     from loanfund.web.loans.routes import bp as loans_bp
     from loanfund.web.main.routes import bp as main_bp
@@ -183,6 +184,7 @@ def init_web(app: Flask) -> None:
         applications_bp,
         loans_bp,
         inspections_bp,
+        exports_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -36,7 +36,10 @@ def test_the_dashboard_equals_the_ledgers_and_the_position_report_on_the_demo(
     app, client, session, tmp_path, password_hash
 ):
     load_demo_fund(
-        session, hash_password=lambda password: password_hash, today=TODAY, store=FileStore(tmp_path)
+        session,
+        hash_password=lambda password: password_hash,
+        today=TODAY,
+        store=FileStore(tmp_path),
     )
     admin = session.scalar(select(User).where(User.email.like("admin@%")))
     sign_in(client, admin.email)
@@ -106,7 +109,10 @@ def test_the_charts_carry_their_numbers_in_a_table_and_load_no_inline_script(
     app, client, session, tmp_path, password_hash
 ):
     load_demo_fund(
-        session, hash_password=lambda password: password_hash, today=TODAY, store=FileStore(tmp_path)
+        session,
+        hash_password=lambda password: password_hash,
+        today=TODAY,
+        store=FileStore(tmp_path),
     )
     admin = session.scalar(select(User).where(User.email.like("admin@%")))
     sign_in(client, admin.email)
@@ -128,7 +134,10 @@ def test_a_representative_sees_the_own_cooperatives_figures_and_not_the_funds(
     client, session, tmp_path, password_hash
 ):
     load_demo_fund(
-        session, hash_password=lambda password: password_hash, today=TODAY, store=FileStore(tmp_path)
+        session,
+        hash_password=lambda password: password_hash,
+        today=TODAY,
+        store=FileStore(tmp_path),
     )
     rows = [row for row in portfolio_rows(session, as_of=TODAY) if row["outstanding"] > 0]
     # A borrower with one loan out: its home shows that loan's principal.

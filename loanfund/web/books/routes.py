@@ -24,6 +24,8 @@ from loanfund.domain.ledger import (
     books_balance,
     entry_kind_label,
 )
+from loanfund.domain.reporting import ReportPeriod, latest_ended, recent_periods
+from loanfund.exports.lending_report import write_lending_report
 from loanfund.exports.portfolio import write_portfolio_ledger
 from loanfund.models import db
 from loanfund.queries import ledger as queries
@@ -34,6 +36,7 @@ from loanfund.services.ledger import (
     pending_capital_movements,
     request_capital_movement,
 )
+from loanfund.services.lending_report import lending_report
 from loanfund.services.portfolio import portfolio_rows
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.books.forms import CancelMovementForm, CapitalContributionForm
@@ -78,6 +81,39 @@ def portfolio_ledger() -> Any:
     )
 
 
+@bp.get("/lending-report.xlsx")
+@permission_required(Permission.VIEW_BOOKS)
+def download_lending_report() -> Any:
+    """The semi-annual or annual lending report (``?period=2025-H1``), as an Excel workbook."""
+    try:
+        report = lending_report(
+            db.session,
+            period=ReportPeriod.parse(request.args.get("period", "")),
+            today=fund_today(),
+        )
+    except RuleViolation as error:
+        flash_problems(error)
+        return redirect(url_for(".index"))
+    out = io.BytesIO()
+    write_lending_report(out, report, fund_name=current_fund().name, digits=fund_digits())
+    out.seek(0)
+    return send_file(
+        out,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"lending-report-{report.period.code}.xlsx",
+        max_age=0,
+    )
+
+
+@bp.context_processor
+def lending_report_periods() -> dict[str, Any]:
+    """The periods the Books page offers for the lending report, the last ended one chosen."""
+    today = fund_today()
+    periods = recent_periods(today)
+    return {"report_periods": periods, "report_period_chosen": latest_ended(periods, today)}
+
+
 @bp.get("/")
 @permission_required(Permission.VIEW_BOOKS)
 def index() -> Any:
@@ -120,6 +156,10 @@ def index() -> Any:
         inflows=expected_inflows(db.session, today=today),
         pending=pending_capital_movements(db.session),
         cancel_form=CancelMovementForm(formdata=None),
+        # The export forms: what was typed when a request was refused, else this month to date.
+        export_as_of=request.args.get("export_as_of", ""),
+        export_from=request.args.get("export_from") or today.replace(day=1).isoformat(),
+        export_to=request.args.get("export_to") or today.isoformat(),
     )
 
 
