@@ -18,6 +18,7 @@ from loanfund.domain.access import Actor, Permission
 from loanfund.domain.errors import NotFound, RuleViolation
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.lifecycle import TransitionTable
+from loanfund.domain.reporting import ReportPeriod
 from loanfund.domain.roles import Role
 
 
@@ -29,6 +30,7 @@ class ExportKind(enum.StrEnum):
     REPAYMENTS = "repayments"
     JOURNAL = "journal"
     INSPECTIONS = "inspections"
+    LENDING_REPORT = "lending_report"  # the semi-annual / annual report of a period
 
 
 #: Exports of a period (``from`` … ``to``); the others are "as of" a date.
@@ -49,6 +51,7 @@ def kind_label(kind: ExportKind | str) -> str:
         ExportKind.REPAYMENTS: _("Repayment register"),
         ExportKind.JOURNAL: _("Journal and trial balance"),
         ExportKind.INSPECTIONS: _("Inspection register"),
+        ExportKind.LENDING_REPORT: _("Lending report"),
     }[ExportKind(kind)]
 
 
@@ -178,6 +181,11 @@ def check_export_params(
         RuleViolation: with every problem found, in the user's words.
     """
     export = export_kind(kind)
+    if export is ExportKind.LENDING_REPORT:
+        period = ReportPeriod.parse(given.get("period") or "")
+        # Drawn up as of the period's end, or today while it runs (a period not started yet
+        # is refused).
+        return export, {"period": period.code, "as_of": period.as_of(today).isoformat()}
     if export is ExportKind.PORTFOLIO:
         text = (given.get("as_of") or "").strip()
         as_of: dt.date | None = today
@@ -230,6 +238,8 @@ def check_export_params(
 
 def describe_params(kind: ExportKind, params: Mapping[str, str]) -> str:
     """The date or period of an export, for lists (``As of 23/11/2026``)."""
+    if ExportKind(kind) is ExportKind.LENDING_REPORT:
+        return ReportPeriod.parse(params["period"]).label
     if ExportKind(kind) in PERIOD_KINDS:
         return _(
             "From %(start)s to %(end)s",
@@ -242,6 +252,8 @@ def describe_params(kind: ExportKind, params: Mapping[str, str]) -> str:
 def download_name(kind: ExportKind, params: Mapping[str, str]) -> str:
     """The file name a finished export is downloaded as (``journal-2026-11-01-2026-11-30.xlsx``)."""
     kind = ExportKind(kind)
+    if kind is ExportKind.LENDING_REPORT:
+        return f"lending-report-{params['period']}.xlsx"
     if kind in PERIOD_KINDS:
         return f"{kind.value}-{params['from']}-{params['to']}.xlsx"
     return f"{kind.value}-{params['as_of']}.xlsx"

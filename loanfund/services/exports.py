@@ -40,8 +40,10 @@ from loanfund.domain.exports import (
 )
 from loanfund.domain.ledger import Account
 from loanfund.domain.lifecycle import next_status
+from loanfund.domain.reporting import ReportPeriod
 from loanfund.exports import portfolio as portfolio_export
 from loanfund.exports import registers as register_exports
+from loanfund.exports.lending_report import write_lending_report
 from loanfund.exports.progress import Progress
 from loanfund.models import ExportJob
 from loanfund.models.types import utcnow
@@ -51,6 +53,7 @@ from loanfund.queries.export_jobs import export_row_count
 from loanfund.queries.settings import fund_settings
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
+from loanfund.services.lending_report import lending_report
 from loanfund.services.portfolio import portfolio_rows
 
 log = logging.getLogger(__name__)
@@ -296,6 +299,13 @@ def _write(
     progress: Progress,
 ) -> None:
     fund = fund_settings(session, currency_digits=digits)
+    if kind is ExportKind.LENDING_REPORT:
+        period = ReportPeriod.parse(params["period"])
+        as_of = dt.date.fromisoformat(params["as_of"])
+        report = lending_report(session, period=period, today=as_of)
+        write_lending_report(target, report, fund_name=fund.name, digits=digits)
+        progress(1)
+        return
     if kind is ExportKind.PORTFOLIO:
         as_of = dt.date.fromisoformat(params["as_of"])
         portfolio_export.write_portfolio_ledger(

@@ -111,6 +111,26 @@ def test_a_portfolio_ledger_asked_for_is_written_and_agrees_with_the_direct_expo
     assert "js/export_progress.js" in page
 
 
+def test_the_lending_report_asked_for_is_written_in_the_background_as_of_its_period_end(
+    client, factory, folder, demo
+):
+    sign_in(client, factory.user(Role.ADMIN).email)
+    job_id = _job_id(_ask(client, kind="lending_report", period="2026-H1"))
+    state = client.get(f"/exports/{job_id}/status.json").get_json()
+    assert state["status"] == "done" and state["percent"] == 100
+    download = _download(client, state["download_url"])
+    assert download.headers["Content-Disposition"].endswith("lending-report-2026-H1.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(download.get_data()))
+    assert book.sheetnames[0] == "Summary"
+    # Drawn up as of the half-year's last day, 30 June 2026, not the business date.
+    assert book["Summary"]["A2"].value.endswith("As of 30 Jun 2026.")
+    # The direct download of the same report holds the same summary, cell for cell.
+    direct = _download(client, "/books/lending-report.xlsx?period=2026-H1")
+    summary = openpyxl.load_workbook(io.BytesIO(direct.get_data()))["Summary"]
+    assert list(summary.values) == list(book["Summary"].values)
+    assert "First half of 2026" in client.get(f"/exports/{job_id}").get_data(as_text=True)
+
+
 def test_the_registers_asked_for_hold_every_row_of_the_period(client, factory, folder, demo):
     admin = factory.user(Role.ADMIN)
     sign_in(client, admin.email)
@@ -215,6 +235,14 @@ def test_only_the_person_who_asked_or_an_administrator_sees_an_export(client, fa
             "24 Nov 2026.",
         ),
         ({"kind": "payroll", "as_of": ""}, "There is no export called “payroll”."),
+        (
+            {"kind": "lending_report", "period": "2026-H3"},
+            "“2026-H3” is not a reporting period.",
+        ),
+        (
+            {"kind": "lending_report", "period": "2027"},
+            "Year 2027 has not started yet: it begins on 1 Jan 2027 and today is 23 Nov 2026.",
+        ),
     ],
 )
 def test_bad_dates_are_explained_and_queue_nothing(client, factory, folder, fields, message):

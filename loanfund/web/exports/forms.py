@@ -28,6 +28,11 @@ class RequestExportForm(FlaskForm):
         validators=[Length(max=_DATE_TEXT_MAX), no_control_characters],
         filters=[strip_filter],
     )
+    period = StringField(
+        _l("Period"),
+        validators=[Length(max=_DATE_TEXT_MAX), no_control_characters],
+        filters=[strip_filter],
+    )
     date_to = StringField(
         _l("To"),
         validators=[Length(max=_DATE_TEXT_MAX), no_control_characters],

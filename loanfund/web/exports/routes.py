@@ -69,7 +69,12 @@ def request_export() -> Any:
             db.session,
             actor=current_actor(),
             kind=form.kind.data or "",
-            params={"as_of": form.as_of.data, "from": form.date_from.data, "to": form.date_to.data},
+            params={
+                "as_of": form.as_of.data,
+                "from": form.date_from.data,
+                "to": form.date_to.data,
+                "period": form.period.data,
+            },
             locale=str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
             today=fund_today(),
             now=fund_now(),
