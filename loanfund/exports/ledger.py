@@ -12,7 +12,7 @@ Every word comes from the caller, already in the reader's language.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any, Final
@@ -86,11 +86,21 @@ class LedgerBook:
             sheet.write_string(header_row, index, column.title, self.formats["header"])
         sheet.freeze_panes(header_row + 1, 0)
         totals = {c.key: Decimal(0) for c in columns if c.total}
+        # Each column's writer is chosen once, not once a cell: a ledger can have millions.
+        plan = [
+            (index, column.key, self._writer(sheet, column.kind))
+            for index, column in enumerate(columns)
+        ]
+        write_blank = sheet.write_blank
         row_number = header_row
         for row in rows:
             row_number += 1
-            for index, column in enumerate(columns):
-                self._cell(sheet, row_number, index, column.kind, row.get(column.key))
+            for index, key, write in plan:
+                value = row.get(key)
+                if value is None or value == "":
+                    write_blank(row_number, index, None)
+                else:
+                    write(row_number, index, value)
             for key in totals:
                 value = row.get(key)
                 if value is not None:
@@ -104,6 +114,19 @@ class LedgerBook:
                 style = "total_int" if column.kind == "int" else "total_money"
                 sheet.write_number(total_row, index, totals[column.key], self.formats[style])
         return totals
+
+    def _writer(self, sheet: Any, kind: str) -> Callable[[int, int, Any], None]:
+        """How a column of ``kind`` writes a value that is not blank (see :meth:`_cell`)."""
+        if kind == "money":
+            write_number, money = sheet.write_number, self.formats["money"]
+            return lambda row, col, value: write_number(row, col, Decimal(value), money)
+        if kind in ("int", "pct"):
+            write_number, number = sheet.write_number, self.formats[kind]
+            return lambda row, col, value: write_number(row, col, value, number)
+        if kind == "text":
+            write_string, text = sheet.write_string, self.formats["text"]
+            return lambda row, col, value: write_string(row, col, str(value), text)
+        return lambda row, col, value: self._cell(sheet, row, col, kind, value)  # date, auto
 
     def _cell(self, sheet: Any, row: int, col: int, kind: str, value: Any) -> None:
         if kind == "auto":  # a column of mixed values (a terms sheet): each by its type
