@@ -313,16 +313,23 @@ def cooperative_figures(
         )
     )
     money = loans_money(session, loans)
+    latest = (
+        select(ScheduleVersion.loan_id, func.max(ScheduleVersion.version).label("version"))
+        .where(ScheduleVersion.loan_id.in_([loan.id for loan in loans]))
+        .group_by(ScheduleVersion.loan_id)
+        .subquery()
+    )
+    versions = session.scalars(
+        select(ScheduleVersion).join(
+            latest,
+            (ScheduleVersion.loan_id == latest.c.loan_id)
+            & (ScheduleVersion.version == latest.c.version),
+        )
+    )
     next_on: dt.date | None = None
     next_amount = Decimal(0)
-    for loan in loans:
-        version = session.scalar(
-            select(ScheduleVersion)
-            .where(ScheduleVersion.loan_id == loan.id)
-            .order_by(ScheduleVersion.version.desc())
-            .limit(1)
-        )
-        for row in version.installments["installments"] if version else ():
+    for version in versions:  # one query for all the cooperative's loans
+        for row in version.installments["installments"]:
             due_on = dt.date.fromisoformat(row["due_on"])
             if due_on < as_of:
                 continue

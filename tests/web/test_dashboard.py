@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import openpyxl
+import pytest
 from flask_migrate import stamp
 from sqlalchemy import select
 
@@ -25,16 +26,9 @@ def _figures(page: str) -> dict[str, Decimal]:
     return {name: Decimal(re.sub(r"[^\d.\-]", "", text) or "0") for name, text in found}
 
 
-def _totals(write, rows, **kwargs):
-    out = io.BytesIO()
-    totals = write(out, rows, fund_name="F", digits=0, **kwargs)
-    out.seek(0)
-    return openpyxl.load_workbook(out), totals
-
-
-def test_the_dashboard_equals_the_ledgers_and_the_position_report_on_the_demo(
-    app, client, session, tmp_path, password_hash
-):
+@pytest.fixture
+def demo_admin(client, session, tmp_path, password_hash):
+    """The demo fund, with its administrator signed in."""
     load_demo_fund(
         session,
         hash_password=lambda password: password_hash,
@@ -43,6 +37,19 @@ def test_the_dashboard_equals_the_ledgers_and_the_position_report_on_the_demo(
     )
     admin = session.scalar(select(User).where(User.email.like("admin@%")))
     sign_in(client, admin.email)
+    return admin
+
+
+def _totals(write, rows, **kwargs):
+    out = io.BytesIO()
+    totals = write(out, rows, fund_name="F", digits=0, **kwargs)
+    out.seek(0)
+    return openpyxl.load_workbook(out), totals
+
+
+def test_the_dashboard_equals_the_ledgers_and_the_position_report_on_the_demo(
+    app, client, session, demo_admin
+):
     response = client.get("/dashboard")
     assert response.status_code == 200
     shown = _figures(response.get_data(as_text=True))
@@ -106,16 +113,8 @@ def test_the_dashboard_equals_the_ledgers_and_the_position_report_on_the_demo(
 
 
 def test_the_charts_carry_their_numbers_in_a_table_and_load_no_inline_script(
-    app, client, session, tmp_path, password_hash
+    app, client, session, demo_admin
 ):
-    load_demo_fund(
-        session,
-        hash_password=lambda password: password_hash,
-        today=TODAY,
-        store=FileStore(tmp_path),
-    )
-    admin = session.scalar(select(User).where(User.email.like("admin@%")))
-    sign_in(client, admin.email)
     page = client.get("/dashboard").get_data(as_text=True)
     for name in ("inflows", "groups", "par", "flows"):
         assert f'data-testid="chart-{name}"' in page
