@@ -31,7 +31,13 @@ def test_the_ledger_benchmark_runs_end_to_end_and_reports_every_figure(capsys):
         "xlsxwriter_alone",
         "export_under_tracemalloc",
     }
-    assert all(seconds > 0 for seconds in figures["seconds"].values() if seconds is not None)
+    measured = {key: figures["seconds"][key] for key in ("export", "rows_only", "xlsxwriter_alone")}
+    assert all(seconds > 0 for seconds in measured.values()), measured
+    # The writing share is a difference of two runs in separate processes: at 30 loans it is
+    # noise and may come out below zero (it did on PostgreSQL), so only its definition is held.
+    assert figures["seconds"]["export_writing"] == (
+        figures["seconds"]["export"] - figures["seconds"]["rows_only"]
+    )
     memory = figures["memory_mb"]
     assert memory["peak_rss"] >= memory["rss_before_export"] > 0
     assert memory["tracemalloc_peak"] > 0
