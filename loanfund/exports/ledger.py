@@ -88,23 +88,23 @@ class LedgerBook:
         totals = {c.key: Decimal(0) for c in columns if c.total}
         # Each column's writer is chosen once, not once a cell: a ledger can have millions.
         plan = [
-            (index, column.key, self._writer(sheet, column.kind))
+            (index, column.key, *self._writer(sheet, column.kind))
             for index, column in enumerate(columns)
         ]
         write_blank = sheet.write_blank
         row_number = header_row
         for row in rows:
             row_number += 1
-            for index, key, write in plan:
+            for index, key, write, style, convert in plan:
                 value = row.get(key)
                 if value is None or value == "":
                     write_blank(row_number, index, None)
                 else:
-                    write(row_number, index, value)
+                    write(row_number, index, convert(value) if convert else value, style)
             for key in totals:
                 value = row.get(key)
                 if value is not None:
-                    totals[key] += Decimal(value)
+                    totals[key] += value if type(value) is Decimal else Decimal(value)
         last = max(row_number, header_row)
         sheet.autofilter(header_row, 0, last, len(columns) - 1)
         total_row = last + 1
@@ -115,18 +115,24 @@ class LedgerBook:
                 sheet.write_number(total_row, index, totals[column.key], self.formats[style])
         return totals
 
-    def _writer(self, sheet: Any, kind: str) -> Callable[[int, int, Any], None]:
-        """How a column of ``kind`` writes a value that is not blank (see :meth:`_cell`)."""
+    def _writer(
+        self, sheet: Any, kind: str
+    ) -> tuple[Callable[[int, int, Any, Any], Any], Any, Callable[[Any], Any] | None]:
+        """How a column of ``kind`` writes a value that is not blank: the sheet's method, the
+        cell format, and what the value goes through first (if anything; see :meth:`_cell`)."""
         if kind == "money":
-            write_number, money = sheet.write_number, self.formats["money"]
-            return lambda row, col, value: write_number(row, col, Decimal(value), money)
+            return sheet.write_number, self.formats["money"], Decimal
         if kind in ("int", "pct"):
-            write_number, number = sheet.write_number, self.formats[kind]
-            return lambda row, col, value: write_number(row, col, value, number)
+            return sheet.write_number, self.formats[kind], None
         if kind == "text":
-            write_string, text = sheet.write_string, self.formats["text"]
-            return lambda row, col, value: write_string(row, col, str(value), text)
-        return lambda row, col, value: self._cell(sheet, row, col, kind, value)  # date, auto
+            return sheet.write_string, self.formats["text"], str
+        if kind == "date":
+            return sheet.write_datetime, self.formats["date"], _day
+        return (  # auto
+            lambda row, col, value, _style: self._cell(sheet, row, col, kind, value),
+            None,
+            None,
+        )
 
     def _cell(self, sheet: Any, row: int, col: int, kind: str, value: Any) -> None:
         if kind == "auto":  # a column of mixed values (a terms sheet): each by its type
@@ -145,10 +151,14 @@ class LedgerBook:
         elif kind in ("int", "pct"):
             sheet.write_number(row, col, value, self.formats[kind])
         elif kind == "date":
-            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-            sheet.write_datetime(row, col, day, self.formats["date"])
+            sheet.write_datetime(row, col, _day(value), self.formats["date"])
         else:
             sheet.write_string(row, col, str(value), self.formats["text"])
 
     def close(self) -> None:
         self.workbook.close()
+
+
+def _day(value: Any) -> dt.date:
+    """A date column's value as a date (an ISO text is read)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

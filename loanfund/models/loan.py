@@ -52,7 +52,9 @@ class Loan(Base):
     closed_on: Mapped[Optional[dt.date]] = mapped_column()
     #: As of the last daily close (``closed_through``): days past due, the loan's own debt
     #: group and its group once the borrower's worst applies, interest earned and not paid,
-    #: penalty interest owed, and the provisions held for it.
+    #: penalty interest owed, the provisions held for it, the interest fallen due and paid
+    #: and the maturity. A receipt, tranche or schedule change dated on or before that day
+    #: clears ``closed_through`` (the figures no longer hold for it) until the next close.
     closed_through: Mapped[Optional[dt.date]] = mapped_column(index=True)
     days_past_due: Mapped[int] = mapped_column(default=0)
     own_group: Mapped[int] = mapped_column(default=1)
@@ -62,6 +64,9 @@ class Loan(Base):
     penalty_accrued: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     specific_provision: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     general_provision: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    interest_fallen_due: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    interest_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    matures_on: Mapped[Optional[dt.date]] = mapped_column()
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     conditions: Mapped[str] = mapped_column(Text, default="")
     signed_on: Mapped[Optional[dt.date]] = mapped_column()

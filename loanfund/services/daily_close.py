@@ -123,11 +123,45 @@ def _age(
     loan.principal_outstanding = sum(
         (max(s.principal_left, Decimal(0)) for s in states), Decimal(0)
     )
-    loan.interest_accrued = max(
-        interest_earned(states, terms, day) - interest_paid(states), Decimal(0)
-    )
+    paid = interest_paid(states)
+    loan.interest_accrued = max(interest_earned(states, terms, day) - paid, Decimal(0))
     loan.penalty_accrued = owed[Component.PENALTY]
+    loan.interest_fallen_due = sum((s.interest for s in states if s.due.due_on <= day), Decimal(0))
+    loan.interest_paid = paid
+    loan.matures_on = states[-1].due.due_on if states else None
     loan.closed_through = day
+
+
+def _age_repaid(session: Session, day: dt.date, limits: Thresholds) -> int:
+    """Loans repaid and closed before ``day`` whose figures were never stored as of their
+    last day (closed by a receipt recorded after that day's close, or before the close ran at
+    all) are aged once as of the day they closed: nothing changes after it, so every later
+    ledger reads them as they are instead of replaying them."""
+    aged = 0
+    while True:
+        ids = list(
+            session.scalars(
+                select(Loan.id)
+                .where(
+                    Loan.status == LoanStatus.CLOSED,
+                    Loan.closed_on < day,
+                    or_(Loan.closed_through.is_(None), Loan.closed_through != Loan.closed_on),
+                )
+                .order_by(Loan.id)
+                .limit(BATCH)
+            )
+        )
+        if not ids:
+            return aged
+        receipts = posted_receipts_of(session, ids)
+        for loan in session.scalars(
+            select(Loan).where(Loan.id.in_(ids)).options(selectinload(Loan.schedules))
+        ):
+            assert loan.closed_on is not None
+            _age(session, loan, loan.closed_on, limits, receipts[loan.id])
+            loan.specific_provision = loan.general_provision = Decimal(0)
+            aged += 1
+        session.commit()
 
 
 def _zero_the_rest(session: Session, day: dt.date) -> int:
@@ -152,7 +186,9 @@ def _zero_the_rest(session: Session, day: dt.date) -> int:
             specific_provision=0,
             general_provision=0,
             days_past_due=0,
-            closed_through=day,
+            # Zeroed, not replayed: its other figures (interest fallen due and paid) are not
+            # as of this day, so no ledger takes them as such.
+            closed_through=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -330,6 +366,7 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
             _age(session, loan, day, limits, receipts[loan.id])
             aged += 1
         session.commit()
+    repaid = _age_repaid(session, day, limits)
     cleared = _zero_the_rest(session, day)
     changes = _classify(session, day, policy, limits)
     planning = plan_periodic(session, policy)
@@ -340,6 +377,7 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
     counts = {
         "business_date": day.isoformat(),
         "loans_aged": aged,
+        "repaid_loans_aged": repaid,
         "loans_cleared": cleared,
         "group_changes": changes,
         "inspections_planned": planning["planned"],

@@ -15,7 +15,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from loanfund.domain.errors import InvalidTransition, RuleViolation
@@ -49,6 +49,22 @@ _KEPT_OPTIONS = (
     "installment_multiple",
     "installment_rounding",
 )
+
+
+def figures_changed(session: Session, loan: Loan, day: dt.date) -> None:
+    """A receipt, tranche or schedule change dated ``day`` was recorded on the loan: the
+    figures the daily close stored no longer hold for a close on or after ``day``, so they stop
+    claiming to (``closed_through`` is cleared; the next close stores them again). Figures of a
+    close before ``day`` still hold and are kept."""
+    session.execute(
+        update(Loan)
+        .where(
+            Loan.id == loan.id,
+            Loan.closed_through >= day,
+        )
+        .values(closed_through=None)
+        .execution_options(synchronize_session="evaluate")
+    )
 
 
 def versions_of(loan: Loan) -> list[ScheduleVersion]:
@@ -223,6 +239,7 @@ def first_version(session: Session, loan: Loan, *, principal: Decimal, day: dt.d
             installments=to_json_dict(schedule, digits),
         )
     )
+    figures_changed(session, loan, day)
 
 
 def tranche_version(session: Session, loan: Loan, *, amount: Decimal, day: dt.date) -> None:
@@ -357,6 +374,7 @@ def _add_version(
     )
     session.add(version)
     session.flush()
+    figures_changed(session, loan, day)
     return version
 
 
@@ -394,6 +412,7 @@ def recall_version(
     )
     session.add(version)
     session.flush()
+    figures_changed(session, loan, day)
     return basis, version
 
 

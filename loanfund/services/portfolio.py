@@ -52,18 +52,15 @@ from loanfund.services.loan_state import posted_receipts_of, replay
 #: record each row waits in (see :func:`portfolio_rows`), not by its loans, schedules and receipts.
 CHUNK = 500
 
-#: A row's keys, in order, before its debt group is known.
+#: A waiting row's keys, in order (its borrower and product still ids, its group unknown).
 _KEYS = (
     "loan_id",
     "contract_no",
     "signed_on",
-    "borrower",
-    "legal_type",
-    "tax_code",
-    "district",
+    "cooperative_id",
+    "product_id",
     "priority",
     "purpose",
-    "product",
     "approved",
     "disbursed",
     "rate_pct",
@@ -117,13 +114,43 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + CHUNK]
 
 
-def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, Any]]:
+def figures_hold(
+    status: LoanStatus, closed_on: dt.date | None, closed_through: dt.date | None, as_of: dt.date
+) -> bool:
+    """True when the figures the daily close stored on a loan are its figures as of ``as_of``:
+    they were stored by the close of that very day (and nothing dated on or before it was
+    recorded since, or ``closed_through`` would have been cleared), or the loan was repaid
+    and closed on the day of its last close, before ``as_of`` — nothing changes after that."""
+    if closed_through is None:
+        return False
+    if closed_through == as_of:
+        return True
+    return status is LoanStatus.CLOSED and closed_on == closed_through and closed_on < as_of
+
+
+def _counts_on(status: LoanStatus, closed_on: dt.date | None, as_of: dt.date) -> bool:
+    """The loan is in the books on ``as_of`` (as the daily close counts it) and takes part in
+    its borrower's worst group."""
+    return status in (LoanStatus.ACTIVE, LoanStatus.RECALLED) or (
+        status is LoanStatus.CLOSED and closed_on is not None and closed_on >= as_of
+    )
+
+
+def portfolio_rows(
+    session: Session, *, as_of: dt.date, replay_all: bool = False
+) -> Iterator[dict[str, Any]]:
     """The ledger's rows, loan by loan (contract order), for loans paid out by ``as_of``.
 
-    A loan's debt group is its borrower's worst, so no row is final before every loan has
-    been replayed. The loans are read and replayed :data:`CHUNK` at a time; each row then
-    waits as a tuple with its amounts in minor units (about 0.7 KB: 70 MB for 100,000 loans)
-    and its repeated words and dates shared, until the groups are known.
+    A loan whose stored close figures hold for ``as_of`` (:func:`figures_hold`: after the
+    close of that day, nearly every loan) is read from them; the others are replayed. A loan's
+    debt group is its borrower's worst, so the replayed loans come first: their rows wait
+    (compact tuples, amounts in minor units) while every loan's own group is gathered; then the
+    rows are written in contract order, :data:`CHUNK` loans read at a time.
+
+    Args:
+        as_of: the ledger's date.
+        replay_all: replay every loan, stored figures or not (what the stored figures are
+            checked against).
     """
     policy = fund_policy(session)
     limits = thresholds(policy)
@@ -135,17 +162,32 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
         5: policy.provision_group5_pct,
     }
     digits = money_digits()
-    loan_ids = list(
-        session.scalars(
-            select(Loan.id)
-            .join(
-                ScheduleVersion,
-                (ScheduleVersion.loan_id == Loan.id) & (ScheduleVersion.version == 1),
-            )
-            .where(ScheduleVersion.effective_from <= as_of)
-            .order_by(Loan.contract_no)
+    book = session.execute(
+        select(
+            Loan.id,
+            Loan.cooperative_id,
+            Loan.status,
+            Loan.closed_on,
+            Loan.closed_through,
+            Loan.own_group,
         )
-    )
+        .join(
+            ScheduleVersion,
+            (ScheduleVersion.loan_id == Loan.id) & (ScheduleVersion.version == 1),
+        )
+        .where(ScheduleVersion.effective_from <= as_of)
+        .order_by(Loan.contract_no)
+    ).all()
+    loan_ids = [loan.id for loan in book]
+    own: dict[int, tuple[int, int]] = {}
+    to_replay: list[int] = []
+    for loan in book:
+        if not replay_all and figures_hold(loan.status, loan.closed_on, loan.closed_through, as_of):
+            if _counts_on(loan.status, loan.closed_on, as_of):
+                own[loan.id] = (loan.cooperative_id, loan.own_group)
+        else:
+            to_replay.append(loan.id)
+    del book
     borrowers = {
         row.id: (row.name, row.legal_type.value, row.tax_code, row.district)
         for row in session.execute(
@@ -174,55 +216,58 @@ def portfolio_rows(session: Session, *, as_of: dt.date) -> Iterator[dict[str, An
         except ValueError:  # more places than the currency has: kept as it is
             return amount
 
-    waiting: list[tuple[Any, ...]] = []
-    own: dict[int, tuple[int, int]] = {}
-    for chunk in _chunks(loan_ids):
-        for loan, row in _chunk_rows(session, chunk, as_of=as_of, limits=limits):
-            if loan.status in (LoanStatus.ACTIVE, LoanStatus.RECALLED) or (
-                loan.status is LoanStatus.CLOSED
-                and loan.closed_on is not None
-                and loan.closed_on >= as_of
-            ):  # as the daily close counts a loan on that day
-                own[loan.id] = (loan.cooperative_id, row["own_group"])
-            row.update(
-                zip(
-                    ("borrower", "legal_type", "tax_code", "district"),
-                    borrowers[loan.cooperative_id],
-                    strict=True,
-                ),
-                product=products[loan.product_id],
-            )
-            waiting.append(tuple(keep(key, row[key]) for key in _KEYS))
-    final = borrower_groups(own)
-    del own
-    for record in waiting:
-        row = {
+    def unpack(record: tuple[Any, ...]) -> dict[str, Any]:
+        return {
             key: from_minor_units(value, digits)
             if key in _AMOUNTS and type(value) is int
             else value
             for key, value in zip(_KEYS, record, strict=True)
         }
+
+    waiting: dict[int, tuple[Any, ...]] = {}
+    for chunk in _chunks(to_replay):
+        for loan, row in _chunk_rows(session, chunk, as_of=as_of, limits=limits):
+            if _counts_on(loan.status, loan.closed_on, as_of):
+                own[loan.id] = (loan.cooperative_id, row["own_group"])
+            waiting[loan.id] = tuple(keep(key, row[key]) for key in _KEYS)
+    final = borrower_groups(own)
+    del own
+
+    def finish(row: dict[str, Any]) -> dict[str, Any]:
+        cooperative_id = row.pop("cooperative_id")
+        row.update(
+            zip(
+                ("borrower", "legal_type", "tax_code", "district"),
+                borrowers[cooperative_id],
+                strict=True,
+            ),
+            product=products[row.pop("product_id")],
+        )
         group = final.get(row["loan_id"], 1)
         row["debt_group"] = group
         row["accrued_on_books"] = row["accrued"] if group == 1 else Decimal(0)
         row["accrued_off_books"] = row["accrued"] if group > 1 else Decimal(0)
         row["specific_provision"] = specific_provision(row["outstanding"], group, rates, digits)
-        yield row
+        return row
+
+    replayed = set(to_replay)
+    for chunk in _chunks(loan_ids):
+        stored = [loan_id for loan_id in chunk if loan_id not in replayed]
+        rows = dict(_stored_rows(session, stored, as_of=as_of)) if stored else {}
+        for loan_id in chunk:
+            row = rows.pop(loan_id, None)
+            if row is None:
+                row = unpack(waiting.pop(loan_id))
+            yield finish(row)
 
 
-def _chunk_rows(
-    session: Session, loan_ids: list[int], *, as_of: dt.date, limits: Thresholds
-) -> Iterator[tuple[Loan, dict[str, Any]]]:
-    """Some loans' rows (their own group in ``own_group``; the borrower's words and the
-    product left to the caller), in the order of ``loan_ids``."""
-    loans = {
-        loan.id: loan
-        for loan in session.scalars(
-            select(Loan).where(Loan.id.in_(loan_ids)).options(selectinload(Loan.schedules))
-        )
-    }
-    receipts = posted_receipts_of(session, loan_ids)
-    application_ids = [loan.application_id for loan in loans.values()]
+def _extras(
+    session: Session, loan_ids: list[int], application_ids: list[int], *, as_of: dt.date
+) -> dict[str, dict[int, Any]]:
+    """What some loans' rows take from other tables as of ``as_of``: ``applications``
+    (priority, purpose), ``collateral`` (the first kind, the total value), ``disbursed``
+    (tranches paid out), ``restructurings`` (approved by the day) and ``visits`` (the last
+    inspection done by then: its date and verdict)."""
     applications = {
         row.id: (row.priority.value, row.purpose.value)
         for row in session.execute(
@@ -248,8 +293,7 @@ def _chunk_rows(
         )
     ):
         disbursed[loan_id] = disbursed.get(loan_id, Decimal(0)) + amount
-    # Restructurings approved by the day, and each loan's last visit by then.
-    restructure_counts: dict[int, int] = dict(
+    restructurings: dict[int, int] = dict(
         session.execute(
             select(Restructuring.loan_id, func.count(Restructuring.id))
             .where(
@@ -260,7 +304,7 @@ def _chunk_rows(
             .group_by(Restructuring.loan_id)
         ).all()
     )
-    last_visits: dict[int, tuple[dt.date, str]] = {}
+    visits: dict[int, tuple[dt.date, str]] = {}
     for loan_id, visited_on, verdict in session.execute(
         select(Inspection.loan_id, Inspection.visited_on, Inspection.verdict)
         .where(
@@ -270,7 +314,105 @@ def _chunk_rows(
         )
         .order_by(Inspection.loan_id, Inspection.visited_on, Inspection.id)
     ):
-        last_visits[loan_id] = (visited_on, verdict)
+        visits[loan_id] = (visited_on, verdict)
+    return {
+        "applications": applications,
+        "collateral": collateral,
+        "disbursed": disbursed,
+        "restructurings": restructurings,
+        "visits": visits,
+    }
+
+
+def _stored_rows(
+    session: Session, loan_ids: list[int], *, as_of: dt.date
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Some loans' rows from the figures their last close stored (``cooperative_id`` and
+    ``product_id`` left for the caller to put into words; the debt group too)."""
+    loans = session.execute(
+        select(
+            Loan.id,
+            Loan.application_id,
+            Loan.cooperative_id,
+            Loan.product_id,
+            Loan.contract_no,
+            Loan.signed_on,
+            Loan.amount,
+            Loan.annual_rate_pct,
+            Loan.overdue_rate_pct_of_rate,
+            Loan.term_months,
+            Loan.matures_on,
+            Loan.principal_outstanding,
+            Loan.interest_fallen_due,
+            Loan.interest_paid,
+            Loan.interest_accrued,
+            Loan.penalty_accrued,
+            Loan.days_past_due,
+            Loan.status,
+        ).where(Loan.id.in_(loan_ids))
+    ).all()
+    extras = _extras(session, loan_ids, [loan.application_id for loan in loans], as_of=as_of)
+    applications, collateral = extras["applications"], extras["collateral"]
+    disbursed, restructurings = extras["disbursed"], extras["restructurings"]
+    visits = extras["visits"]
+    zero = Decimal(0)
+    for loan in loans:
+        paid_out = disbursed.get(loan.id, zero)
+        priority, purpose = applications[loan.application_id]
+        collateral_kind, collateral_value = collateral.get(loan.application_id, ("", zero))
+        last_visit = visits.get(loan.id)
+        yield (
+            loan.id,
+            {
+                "loan_id": loan.id,
+                "cooperative_id": loan.cooperative_id,
+                "product_id": loan.product_id,
+                "contract_no": loan.contract_no,
+                "signed_on": loan.signed_on,
+                "priority": priority,
+                "purpose": purpose,
+                "approved": loan.amount,
+                "disbursed": paid_out,
+                "rate_pct": loan.annual_rate_pct,
+                "overdue_rate_pct": loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100,
+                "term_months": loan.term_months,
+                "maturity": loan.matures_on,
+                "principal_repaid": paid_out - loan.principal_outstanding,
+                "outstanding": loan.principal_outstanding,
+                "interest_due": loan.interest_fallen_due,
+                "interest_paid": loan.interest_paid,
+                "accrued": loan.interest_accrued,
+                "penalty": loan.penalty_accrued,
+                "days_past_due": loan.days_past_due,
+                "restructure_count": restructurings.get(loan.id, 0),
+                "collateral_kind": collateral_kind,
+                "collateral_value": collateral_value,
+                "last_inspection": last_visit[0] if last_visit else None,
+                "last_verdict": last_visit[1] if last_visit else "",
+                "status": loan.status.value,
+            },
+        )
+
+
+def _chunk_rows(
+    session: Session, loan_ids: list[int], *, as_of: dt.date, limits: Thresholds
+) -> Iterator[tuple[Loan, dict[str, Any]]]:
+    """Some loans' rows, replayed as of ``as_of`` (their own group in ``own_group``;
+    ``cooperative_id`` and ``product_id`` left for the caller to put into words), in the
+    order of ``loan_ids``."""
+    loans = {
+        loan.id: loan
+        for loan in session.scalars(
+            select(Loan).where(Loan.id.in_(loan_ids)).options(selectinload(Loan.schedules))
+        )
+    }
+    receipts = posted_receipts_of(session, loan_ids)
+    extras = _extras(
+        session, loan_ids, [loan.application_id for loan in loans.values()], as_of=as_of
+    )
+    applications, collateral = extras["applications"], extras["collateral"]
+    disbursed, restructure_counts = extras["disbursed"], extras["restructurings"]
+    last_visits = extras["visits"]
     for loan_id in loan_ids:
         loan = loans[loan_id]
         states, terms = replay(session, loan, as_of=as_of, receipts=receipts[loan_id])
@@ -287,6 +429,8 @@ def _chunk_rows(
             loan,
             {
                 "loan_id": loan_id,
+                "cooperative_id": loan.cooperative_id,
+                "product_id": loan.product_id,
                 "contract_no": loan.contract_no,
                 "signed_on": loan.signed_on,
                 "priority": priority,

@@ -32,6 +32,7 @@ from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
 from loanfund.services.ledger import post_entry
 from loanfund.services.loan_state import (
+    figures_changed,
     last_change,
     last_sequence,
     posted_receipts,
@@ -156,6 +157,7 @@ def record_repayment(
                 _("Another receipt was recorded on this loan a moment ago. Please reload the page.")
             ) from None
         return existing
+    figures_changed(session, loan, received_on)
     record_event(
         session,
         actor=actor,
@@ -306,6 +308,7 @@ def approve_reversal(session: Session, *, actor: Actor, repayment_id: int) -> Re
         reason=repayment.reversal_reason,
     )
     session.expire(repayment)
+    figures_changed(session, loan, repayment.received_on)
     # Allocate again every receipt still posted, in order; re-post those that change.
     states, terms, allocations = replay_receipts(session, loan)
     for receipt, allocation in allocations:
