@@ -711,6 +711,10 @@ def register_commands(app: Flask) -> None:
         export_group,
     ):
         app.cli.add_command(command)
+    # Imported here: the backup commands run this module's position report.
+    from loanfund.backup_commands import backup_group
+
+    app.cli.add_command(backup_group)
 
 
 @click.group(

@@ -212,3 +212,27 @@ def authorize(actor: Actor, permission: Permission, *, cooperative_id: int | Non
         raise NotFound(_("No such page."))
     if not actor.can(permission):
         raise NotPermitted(_("Your role does not allow this action."))
+
+
+def loan_list_scope(actor: Actor) -> int | None:
+    """The cooperative whose loans and receipts the actor's lists (and their exports) hold:
+    ``None``, every cooperative's, for staff; its own for a cooperative's representative.
+
+    Raises:
+        NotPermitted: the actor is neither staff nor a cooperative's representative (a list
+            limited to no cooperative would hold every one's).
+    """
+    if actor.is_staff:
+        return None
+    if actor.cooperative_id is None:
+        raise NotPermitted(_("Your role does not allow this action."))
+    return actor.cooperative_id
+
+
+def visit_list_scope(actor: Actor) -> int | None:
+    """The inspector whose visits the actor's visit lists (and their exports) hold, with the
+    visits no one is assigned yet: an inspector who does not plan visits sees theirs; ``None``,
+    every visit, for the others."""
+    if actor.can(Permission.INSPECT) and not actor.can(Permission.PLAN_INSPECTIONS):
+        return actor.user_id
+    return None

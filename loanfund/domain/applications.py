@@ -68,6 +68,9 @@ OPEN_STATUSES: Final = frozenset(
 )
 #: Statuses in which the fund is working on the application (its decision clock runs).
 PENDING_STATUSES: Final = frozenset({_S.SUBMITTED, _S.IN_APPRAISAL, _S.APPRAISED})
+#: The staff work queues (tabs of the queue page): new, assigned to the reader, waiting on the
+#: applicant, to decide, late decisions, every open one.
+QUEUES: Final = ("new", "mine", "waiting", "decide", "overdue", "all")
 
 APPLICATION_TRANSITIONS: TransitionTable[ApplicationStatus] = {
     (_S.DRAFT, "submit"): _S.SUBMITTED,

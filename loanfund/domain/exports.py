@@ -1,7 +1,8 @@
 """Excel exports made in the background: what can be exported, who may ask for it, the
 lifecycle of a request, and the checks on what was asked.
 
-An export is asked for on a page, queued, written by a background thread and then downloaded
+An export is asked for on a page (the Books page's ledgers, registers and report, or a list
+page's "Export to Excel"), queued, written by a background thread and then downloaded
 by the person who asked (or an administrator). Its rows are counted as they are written, so
 the page shows how far it is. A job whose writer stopped giving signs of life (the process
 died) is shown as failed and may be asked for again.
@@ -12,11 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode
 
-from loanfund.domain.access import Actor, Permission
+from loanfund.domain.access import Actor, Permission, loan_list_scope, visit_list_scope
+from loanfund.domain.applications import QUEUES
 from loanfund.domain.errors import NotFound, RuleViolation
 from loanfund.domain.i18n import _, fmt_date
+from loanfund.domain.inspections import INSPECTION_TABS
 from loanfund.domain.lifecycle import TransitionTable
 from loanfund.domain.reporting import ReportPeriod
 from loanfund.domain.roles import Role
@@ -31,6 +36,17 @@ class ExportKind(enum.StrEnum):
     JOURNAL = "journal"
     INSPECTIONS = "inspections"
     LENDING_REPORT = "lending_report"  # the semi-annual / annual report of a period
+    LIST = "list"  # the rows a list page's filter shows (which list: ``params["list"]``)
+
+
+class ExportList(enum.StrEnum):
+    """A list page whose rows can be exported."""
+
+    COOPERATIVES = "cooperatives"
+    APPLICATIONS = "applications"  # the staff queues
+    LOANS = "loans"
+    RECEIPTS = "receipts"
+    INSPECTIONS = "inspections"
 
 
 #: Exports of a period (``from`` … ``to``); the others are "as of" a date.
@@ -38,10 +54,27 @@ PERIOD_KINDS: Final = frozenset(
     {ExportKind.DISBURSEMENTS, ExportKind.REPAYMENTS, ExportKind.JOURNAL, ExportKind.INSPECTIONS}
 )
 
-#: What a user must be allowed to do to ask for each export (the books' readers).
+#: What a user must be allowed to do to ask for each export of the books (their readers).
 EXPORT_PERMISSIONS: Final[Mapping[ExportKind, Permission]] = {
-    kind: Permission.VIEW_BOOKS for kind in ExportKind
+    kind: Permission.VIEW_BOOKS for kind in ExportKind if kind is not ExportKind.LIST
 }
+#: What a user must be allowed to do to export a list: what its page asks.
+LIST_PERMISSIONS: Final[Mapping[ExportList, Permission]] = {
+    ExportList.COOPERATIVES: Permission.LIST_COOPERATIVES,
+    ExportList.APPLICATIONS: Permission.LIST_APPLICATIONS,
+    ExportList.LOANS: Permission.VIEW_LOAN,
+    ExportList.RECEIPTS: Permission.VIEW_LOAN,
+    ExportList.INSPECTIONS: Permission.VIEW_INSPECTIONS,
+}
+#: The tabs of the lists that have them; the others have none.
+LIST_TABS: Final[Mapping[ExportList, tuple[str, ...]]] = {
+    ExportList.APPLICATIONS: QUEUES,
+    ExportList.INSPECTIONS: INSPECTION_TABS,
+}
+#: The lending report is written in steps, not rows: its figures are read in three (the
+#: portfolio, the money that moved month by month, the visits and the cooperatives), then
+#: each of its eight sheets is one more.
+LENDING_REPORT_STEPS: Final = 3 + 8
 
 
 def kind_label(kind: ExportKind | str) -> str:
@@ -52,7 +85,16 @@ def kind_label(kind: ExportKind | str) -> str:
         ExportKind.JOURNAL: _("Journal and trial balance"),
         ExportKind.INSPECTIONS: _("Inspection register"),
         ExportKind.LENDING_REPORT: _("Lending report"),
+        ExportKind.LIST: _("List"),
     }[ExportKind(kind)]
+
+
+def export_title(kind: ExportKind | str, params: Mapping[str, Any]) -> str:
+    """What an export is called on its page: a list's title as its page gave it (``Loan
+    applications: Assigned to me``), else the kind's label."""
+    if ExportKind(kind) is ExportKind.LIST and params.get("title"):
+        return str(params["title"])
+    return kind_label(kind)
 
 
 class ExportStatus(enum.StrEnum):
@@ -166,6 +208,119 @@ def export_kind(kind: str) -> ExportKind:
         ) from None
 
 
+def export_list(name: str) -> ExportList:
+    """The list called ``name``, or :class:`RuleViolation` naming what was asked."""
+    try:
+        return ExportList(name)
+    except ValueError:
+        raise RuleViolation(
+            _("There is no list called “%(name)s”.", name=_echo(str(name)))
+        ) from None
+
+
+def export_permission(kind: ExportKind | str, params: Mapping[str, Any]) -> Permission:
+    """What a user must be allowed to do to ask for (and to see) this export.
+
+    Raises:
+        RuleViolation: an unknown export, or a list export of an unknown list.
+    """
+    export = export_kind(kind)
+    if export is ExportKind.LIST:
+        return LIST_PERMISSIONS[export_list(str(params.get("list") or ""))]
+    return EXPORT_PERMISSIONS[export]
+
+
+def list_query(args: Mapping[str, Any]) -> str:
+    """A list's query-string arguments as stored with its export (``dir=asc&q=dan+dien``)."""
+    return urlencode(sorted((key, str(value)) for key, value in args.items()))
+
+
+def list_scope(actor: Actor, name: ExportList) -> dict[str, str]:
+    """What limits a list's rows for ``actor``, exactly as its page limits them, stored with
+    the export: a representative's cooperative (loans, receipts), the reader for the "assigned
+    to me" queue, an inspector who does not plan visits. Taken from who asks, never from what
+    the request says.
+
+    Raises:
+        NotPermitted: a list of loans or receipts asked for by someone who is neither staff nor
+            a cooperative's representative.
+    """
+    if name in (ExportList.LOANS, ExportList.RECEIPTS):
+        return {"cooperative_id": _id_text(loan_list_scope(actor))}
+    if name is ExportList.APPLICATIONS:
+        return {"user_id": _id_text(actor.user_id)}
+    if name is ExportList.INSPECTIONS:
+        return {"inspector_id": _id_text(visit_list_scope(actor))}
+    return {}
+
+
+def _id_text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _id(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListExport:
+    """A list export as stored: what rebuilds, with no request, the rows the page showed.
+
+    Attributes:
+        name: the list.
+        args: its query-string arguments (search, filters, sort), as the page read them.
+        tab: the queue or the visits' tab (empty for lists without tabs).
+        today: the fund's business date when it was asked for.
+        title, description: the sheet's title and the line under it (the day and the filter
+            in words), written when it was asked for, in the reader's language.
+        cooperative_id: a representative's cooperative (loans, receipts); ``None`` for staff.
+        user_id: who asked (the "assigned to me" queue).
+        inspector_id: an inspector who does not plan visits (theirs and the unassigned ones).
+    """
+
+    name: ExportList
+    args: dict[str, str]
+    tab: str
+    today: dt.date
+    title: str
+    description: str
+    cooperative_id: int | None = None
+    user_id: int | None = None
+    inspector_id: int | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> ListExport:
+        return cls(
+            name=ExportList(params["list"]),
+            args=dict(parse_qsl(params.get("query", ""))),
+            tab=params.get("tab", ""),
+            today=dt.date.fromisoformat(params["today"]),
+            title=params.get("title", ""),
+            description=params.get("description", ""),
+            cooperative_id=_id(params.get("cooperative_id")),
+            user_id=_id(params.get("user_id")),
+            inspector_id=_id(params.get("inspector_id")),
+        )
+
+
+def _list_params(given: Mapping[str, str | None], *, today: dt.date) -> dict[str, str]:
+    """A list export's parameters as stored (its scope is added from who asks)."""
+    name = export_list(given.get("list") or "")
+    tab = (given.get("tab") or "").strip()
+    if tab not in LIST_TABS.get(name, ("",)):
+        raise RuleViolation(
+            _("There is no list called “%(name)s”.", name=_echo(f"{name.value}: {tab}"))
+        )
+    return {
+        "list": name.value,
+        "tab": tab,
+        "query": given.get("query") or "",
+        "title": given.get("title") or "",
+        "description": given.get("description") or "",
+        "today": today.isoformat(),
+    }
+
+
 def check_export_params(
     kind: str, given: Mapping[str, str | None], *, today: dt.date
 ) -> tuple[ExportKind, dict[str, str]]:
@@ -174,13 +329,17 @@ def check_export_params(
     Args:
         kind: the export's code (``portfolio``, ``journal``, …).
         given: what the user typed: ``as_of`` for the portfolio ledger (empty: ``today``);
-            ``from`` and ``to`` for a register.
+            ``from`` and ``to`` for a register; ``period`` for the lending report. For a list:
+            ``list``, its ``tab``, ``query`` (its query-string arguments, see
+            :func:`list_query`), its ``title`` and ``description`` in the reader's words.
         today: the fund's business date.
 
     Raises:
         RuleViolation: with every problem found, in the user's words.
     """
     export = export_kind(kind)
+    if export is ExportKind.LIST:
+        return export, _list_params(given, today=today)
     if export is ExportKind.LENDING_REPORT:
         period = ReportPeriod.parse(given.get("period") or "")
         # Drawn up as of the period's end, or today while it runs (a period not started yet
@@ -237,7 +396,10 @@ def check_export_params(
 
 
 def describe_params(kind: ExportKind, params: Mapping[str, str]) -> str:
-    """The date or period of an export, for lists (``As of 23/11/2026``)."""
+    """The date or period of an export, for lists (``As of 23/11/2026``); a list export's day
+    and filter in words."""
+    if ExportKind(kind) is ExportKind.LIST:
+        return params.get("description", "")
     if ExportKind(kind) is ExportKind.LENDING_REPORT:
         return ReportPeriod.parse(params["period"]).label
     if ExportKind(kind) in PERIOD_KINDS:
@@ -252,6 +414,9 @@ def describe_params(kind: ExportKind, params: Mapping[str, str]) -> str:
 def download_name(kind: ExportKind, params: Mapping[str, str]) -> str:
     """The file name a finished export is downloaded as (``journal-2026-11-01-2026-11-30.xlsx``)."""
     kind = ExportKind(kind)
+    if kind is ExportKind.LIST:
+        tab = f"-{params['tab']}" if params.get("tab") else ""
+        return f"{params['list']}{tab}-{params['today']}.xlsx"
     if kind is ExportKind.LENDING_REPORT:
         return f"lending-report-{params['period']}.xlsx"
     if kind in PERIOD_KINDS:

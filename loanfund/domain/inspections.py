@@ -21,6 +21,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from loanfund.domain.i18n import _, fmt_date, fmt_money
 
@@ -41,6 +42,10 @@ class Verdict(enum.StrEnum):
     COMPLIANT = "compliant"
     CONCERNS = "concerns"
     MISUSE = "misuse"
+
+
+#: The tabs of the visits page: due soon (or overdue), overdue, every planned visit, done.
+INSPECTION_TABS: Final = ("due", "overdue", "planned", "done")
 
 
 class FundsUse(enum.StrEnum):

@@ -84,8 +84,12 @@ def write_lending_report(
     *,
     fund_name: str,
     digits: int,
+    step: Callable[[], None] | None = None,
 ) -> dict[str, dict[str, Decimal]]:
-    """Write the report; returns each section's totals (by sheet key, then column key)."""
+    """Write the report; returns each section's totals (by sheet key, then column key).
+
+    ``step`` (if given) is called once each sheet is written: eight times, the Summary first.
+    """
     book = LedgerBook(target, digits=digits)
     period = report.period
     title = _("Lending report, %(period)s — %(fund)s", period=period.label, fund=fund_name)
@@ -97,9 +101,12 @@ def write_lending_report(
     )
 
     def sheet(name: str, columns: list[Column], rows: Iterable[Mapping[str, Any]], total: str):
-        return book.sheet(
+        totals = book.sheet(
             name, title=title, subtitle=subtitle, columns=columns, rows=rows, totals_label=total
         )
+        if step is not None:
+            step()
+        return totals
 
     totals: dict[str, dict[str, Decimal]] = {}
     sheet(

@@ -6,16 +6,18 @@ the money. Rows come from ``queries.lists``; codes are turned into the reader's 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import IO, Any
 
 from loanfund.domain.applications import ApplicationStatus, status_label
 from loanfund.domain.cooperatives import LegalType, legal_type_label
+from loanfund.domain.exports import ExportList
 from loanfund.domain.i18n import _
 from loanfund.domain.inspections import kind_label, verdict_label
 from loanfund.domain.loans import LoanStatus, loan_status_label
 from loanfund.exports.ledger import Column, LedgerBook
+from loanfund.exports.progress import Progress, RowCounter
 
 
 def cooperative_status_label(status: str) -> str:
@@ -160,6 +162,19 @@ def inspections_sheet(tab_title: str) -> ListSheet:
     )
 
 
+def list_sheet(name: ExportList, *, title: str) -> ListSheet:
+    """The sheet of list ``name``, headed ``title`` (as its page made it: with the queue or
+    the tab, in the reader's language) instead of the title the sheet makes itself."""
+    sheet = {
+        ExportList.COOPERATIVES: cooperatives_sheet,
+        ExportList.APPLICATIONS: lambda: applications_sheet(""),
+        ExportList.LOANS: loans_sheet,
+        ExportList.RECEIPTS: repayments_sheet,
+        ExportList.INSPECTIONS: lambda: inspections_sheet(""),
+    }[ExportList(name)]()
+    return replace(sheet, title=title)
+
+
 def write_list(
     target: str | IO[bytes],
     sheet: ListSheet,
@@ -168,17 +183,21 @@ def write_list(
     fund_name: str,
     description: str,
     digits: int,
+    progress: Progress | None = None,
 ) -> dict[str, Decimal]:
     """Write the list's workbook: the title, then ``description`` (the day and the filter as
-    the reader set it), then the rows; returns the totals by column key."""
+    the reader set it), then the rows; returns the totals by column key. ``progress`` hears
+    the rows written (see :mod:`loanfund.exports.progress`)."""
+    counter = RowCounter(progress)
     book = LedgerBook(target, digits=digits)
     totals = book.sheet(
         sheet.name,
         title=f"{sheet.title} — {fund_name}",
         subtitle=description,
         columns=sheet.columns,
-        rows=(sheet.words(row) for row in rows),
+        rows=counter.rows(sheet.words(row) for row in rows),
         totals_label=_("Total"),
     )
     book.close()
+    counter.finish()
     return totals

@@ -3,6 +3,8 @@
 A writer given a ``progress`` callback passes its rows through :meth:`RowCounter.rows`: the
 callback hears the number of rows written so far every :data:`PROGRESS_EVERY` rows, and once
 more at the end (:meth:`RowCounter.finish`), so the last number it hears is the whole count.
+Work done in a few long steps rather than many rows (the lending report: its figures, then its
+sheets) counts them with :class:`Steps`.
 """
 
 from __future__ import annotations
@@ -42,3 +44,18 @@ class RowCounter:
         if self.progress is not None:
             self.progress(self.done)
         return self.done
+
+
+class Steps:
+    """Counts the steps of work done in a few long steps, across the functions that do them,
+    and reports the count to ``progress`` (if any) after each."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.done = 0
+
+    def step(self) -> None:
+        """One more step done."""
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done)

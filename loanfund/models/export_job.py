@@ -23,8 +23,10 @@ class ExportJob(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ExportKind] = mapped_column(enum_column_type(ExportKind, "export_kind"))
-    #: What was asked, as text: ``{"as_of": "2026-11-23"}`` or ``{"from": …, "to": …}``, and
-    #: ``"locale"``, the language the workbook is written in.
+    #: What was asked, as text: ``{"as_of": "2026-11-23"}``, ``{"from": …, "to": …}``,
+    #: ``{"period": …}``, or for a list its name, query string, tab, scope, day, title and
+    #: description (``domain.exports.ListExport``); and ``"locale"``, the language the workbook
+    #: is written in.
     params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     #: Who asked (``None``: the system). Only they and administrators see the job.
     requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)

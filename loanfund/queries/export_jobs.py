@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from loanfund.domain.exports import ExportKind
+from loanfund.domain.exports import LENDING_REPORT_STEPS, ExportKind, ListExport
 from loanfund.domain.loans import TrancheStatus
+from loanfund.domain.policy import Policy
 from loanfund.models import (
     ExportJob,
     Inspection,
@@ -21,6 +22,7 @@ from loanfund.models import (
     ScheduleVersion,
     Tranche,
 )
+from loanfund.queries.lists import list_filters, list_row_count
 
 #: What a job's page and the lists show.
 _COLUMNS = (
@@ -62,15 +64,21 @@ def _count(session: Session, query: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
-def export_row_count(session: Session, kind: ExportKind, params: dict[str, str]) -> int:
+def export_row_count(
+    session: Session, kind: ExportKind, params: dict[str, str], *, policy: Policy
+) -> int:
     """How many rows the export will write (its data rows, not headers or totals).
 
-    The conditions are those of ``services.portfolio.portfolio_rows`` and of
-    ``queries.registers``; the journal's trial balance rows are added by the caller. The count
-    only sizes the progress bar: a finished job records the rows it really wrote.
+    The conditions are those of ``services.portfolio.portfolio_rows``, of
+    ``queries.registers`` and of the list's page (``queries.lists``, its late decisions by
+    ``policy``); the journal's trial balance rows are added by the caller. The lending report
+    counts its steps instead. The count only sizes the progress bar: a finished job records the
+    rows it really wrote.
     """
     if kind is ExportKind.LENDING_REPORT:
-        return 1  # one report, written at once when its figures are ready
+        return LENDING_REPORT_STEPS
+    if kind is ExportKind.LIST:
+        return list_row_count(session, list_filters(ListExport.from_params(params), policy=policy))
     if kind is ExportKind.PORTFOLIO:
         as_of = dt.date.fromisoformat(params["as_of"])
         return _count(

@@ -5,7 +5,9 @@ Each list has a ``…_listing()`` (its sorts, filters and search, see ``queries.
 ``…Filters`` value (the list's state read from the URL plus what scopes it: the applicant's
 cooperative, the inspector, the business day), a ``…_page()`` for the screen and a
 ``…_rows(session, filters)`` that streams every matching row, in the page's order, as plain
-dicts for an export (a background job can rebuild the filters from the query string).
+dicts for an export. :func:`list_filters` rebuilds any list's filters from what its export stored
+(the query string, the tab, the scope, the day), so a background job writes exactly the rows
+the page showed; :func:`list_rows` and :func:`list_row_count` read them.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from loanfund.domain.applications import PENDING_STATUSES, ApplicationStatus
+from loanfund.domain.applications import PENDING_STATUSES, QUEUES, ApplicationStatus
 from loanfund.domain.calendar import working_days_between
 from loanfund.domain.cooperatives import CooperativeStatus, LegalType
+from loanfund.domain.exports import ExportList, ListExport
 from loanfund.domain.inspections import InspectionKind, Verdict
 from loanfund.domain.ledger import Account
 from loanfund.domain.loans import LoanStatus, TrancheStatus
@@ -128,7 +131,6 @@ def cooperative_rows(session: Session, filters: CooperativeFilters) -> Iterator[
 
 # --- applications (the staff queues) ----------------------------------------------------------
 
-QUEUES = ("new", "mine", "waiting", "decide", "overdue", "all")
 _OPEN = (*PENDING_STATUSES, ApplicationStatus.INFO_REQUESTED)
 #: Term classes by the highest term in months each covers (see ``domain.applications``).
 _TERM_CLASSES = (("short", 0, 12), ("medium", 13, 60), ("long", 61, None))
@@ -526,7 +528,6 @@ def repayment_rows(session: Session, filters: RepaymentFilters) -> Iterator[dict
 
 # --- inspections ------------------------------------------------------------------------------
 
-INSPECTION_TABS = ("due", "overdue", "planned", "done")
 #: The "due" tab: planned visits due within this many days (or overdue).
 DUE_WITHIN_DAYS = 14
 
@@ -632,3 +633,70 @@ def inspection_rows(session: Session, filters: InspectionFilters) -> Iterator[di
             "verdict": inspection.verdict or "",
             "overdue": shown.overdue,
         }
+
+
+# --- any list, rebuilt for its export -----------------------------------------------------------
+
+ListFilters = (
+    CooperativeFilters | ApplicationFilters | LoanFilters | RepaymentFilters | InspectionFilters
+)
+
+
+def list_filters(export: ListExport, *, policy: Policy) -> ListFilters:
+    """The filters of the list an export was asked for on, as its page built them: the state
+    read from the same query string, the same tab, scope and business day (``policy`` decides
+    which decisions are late, for the overdue queue)."""
+    args = export.args
+    if export.name is ExportList.COOPERATIVES:
+        return CooperativeFilters(cooperative_listing().read(args))
+    if export.name is ExportList.APPLICATIONS:
+        return ApplicationFilters(
+            application_listing().read(args),
+            tab=export.tab,
+            user_id=export.user_id,
+            today=export.today,
+            policy=policy,
+        )
+    if export.name is ExportList.LOANS:
+        return LoanFilters(loan_listing().read(args), cooperative_id=export.cooperative_id)
+    if export.name is ExportList.RECEIPTS:
+        return RepaymentFilters(
+            repayment_listing().read(args), cooperative_id=export.cooperative_id
+        )
+    return InspectionFilters(
+        inspection_listing(export.tab).read(args),
+        tab=export.tab,
+        today=export.today,
+        inspector_id=export.inspector_id,
+    )
+
+
+def _list_query(filters: ListFilters) -> Select[Any]:
+    if isinstance(filters, CooperativeFilters):
+        return _cooperative_query(filters)
+    if isinstance(filters, ApplicationFilters):
+        return _application_query(filters)
+    if isinstance(filters, LoanFilters):
+        return _loan_query(filters)
+    if isinstance(filters, RepaymentFilters):
+        return _repayment_query(filters)
+    return _inspection_query(filters)
+
+
+def list_rows(session: Session, filters: ListFilters) -> Iterator[dict[str, Any]]:
+    """Every row of the list the filters match, in its page's order (``…_rows``)."""
+    if isinstance(filters, CooperativeFilters):
+        return cooperative_rows(session, filters)
+    if isinstance(filters, ApplicationFilters):
+        return application_rows(session, filters)
+    if isinstance(filters, LoanFilters):
+        return loan_rows(session, filters)
+    if isinstance(filters, RepaymentFilters):
+        return repayment_rows(session, filters)
+    return inspection_rows(session, filters)
+
+
+def list_row_count(session: Session, filters: ListFilters) -> int:
+    """How many rows :func:`list_rows` gives (the count the page's pager shows)."""
+    query = _list_query(filters).order_by(None).subquery()
+    return int(session.scalar(select(func.count()).select_from(query)) or 0)

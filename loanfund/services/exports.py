@@ -1,6 +1,8 @@
 """Excel exports in the background: asking for one, writing it, and removing old files.
 
-A page asks with :func:`request_export` (permission, checks, a queued job and an audit row);
+A page asks with :func:`request_export` (permission, checks, a queued job and an audit row):
+the Books page for a ledger, a register or the lending report, a list page for the rows its
+filter shows (with the page's scope taken from who asks);
 a background thread then calls :func:`run_export`, which writes the workbook with its own
 database sessions into the exports folder under a random name, reports the rows written as it
 goes, and marks the job done or failed. The workbook is written to a temporary name and renamed
@@ -27,15 +29,18 @@ from loanfund.domain.access import SYSTEM, Actor, authorize
 from loanfund.domain.errors import Conflict, InvalidTransition
 from loanfund.domain.exports import (
     ACTIVE_STATUSES,
-    EXPORT_PERMISSIONS,
     EXPORT_TRANSITIONS,
     KEEP_DAYS,
     ExportKind,
+    ExportList,
     ExportStatus,
+    ListExport,
     check_export_params,
     download_name,
     export_kind,
+    export_permission,
     is_stale,
+    list_scope,
     stale_error,
 )
 from loanfund.domain.ledger import Account
@@ -44,13 +49,15 @@ from loanfund.domain.reporting import ReportPeriod
 from loanfund.exports import portfolio as portfolio_export
 from loanfund.exports import registers as register_exports
 from loanfund.exports.lending_report import write_lending_report
-from loanfund.exports.progress import Progress
+from loanfund.exports.lists import list_sheet, write_list
+from loanfund.exports.progress import Progress, Steps
 from loanfund.models import ExportJob
 from loanfund.models.types import utcnow
 from loanfund.queries import ledger as ledger_queries
 from loanfund.queries import registers as register_queries
 from loanfund.queries.export_jobs import export_row_count
-from loanfund.queries.settings import fund_settings
+from loanfund.queries.lists import list_filters, list_rows
+from loanfund.queries.settings import FundSettings, fund_settings
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
 from loanfund.services.lending_report import lending_report
@@ -102,9 +109,12 @@ def request_export(
 
     Args:
         kind: the export's code (``portfolio``, ``disbursements``, ``repayments``,
-            ``journal``, ``inspections``).
-        params: what the user typed: ``as_of`` (portfolio; empty means ``today``), or ``from``
-            and ``to`` (registers), as ISO dates.
+            ``journal``, ``inspections``, ``lending_report``, ``list``).
+        params: what the user typed: ``as_of`` (portfolio; empty means ``today``), ``from``
+            and ``to`` (registers), as ISO dates, or ``period`` (the lending report); for a
+            list, what its page gives (see ``domain.exports.check_export_params``). A list's
+            scope (a representative's cooperative, the reader's queue, an inspector's visits)
+            is taken from ``actor``, never from ``params``.
         locale: the language the workbook's words are written in.
         today: the fund's business date.
         now: the current time, to tell a dead job from a running one (default: the clock).
@@ -114,11 +124,14 @@ def request_export(
 
     Raises:
         RuleViolation: an unknown export, or every problem with the dates.
-        NotPermitted: the actor's roles may not read what the export holds.
+        NotPermitted: the actor's roles may not read what the export holds (for a list: may
+            not see its page).
     """
     export = export_kind(kind)
-    authorize(actor, EXPORT_PERMISSIONS[export])
+    authorize(actor, export_permission(export, params))
     _export, stored = check_export_params(export, params, today=today)
+    if export is ExportKind.LIST:
+        stored.update(list_scope(actor, ExportList(stored["list"])))
     stored["locale"] = locale
     now = now or utcnow()
     unfinished = session.scalars(
@@ -235,11 +248,20 @@ def run_export(
 
         try:
             with sessions() as reader, in_locale(params.get("locale", "")):
-                counts["total"] = export_row_count(reader, kind, params) + (
+                fund = fund_settings(reader, currency_digits=digits)
+                counts["total"] = export_row_count(reader, kind, params, policy=fund.policy) + (
                     len(Account) if kind is ExportKind.JOURNAL else 0
                 )
                 report(0)
-                _write(reader, kind, params, target=str(part), digits=digits, progress=report)
+                _write(
+                    reader,
+                    kind,
+                    params,
+                    target=str(part),
+                    fund=fund,
+                    digits=digits,
+                    progress=report,
+                )
             part.replace(final)
         except Exception as error:
             part.unlink(missing_ok=True)
@@ -295,16 +317,29 @@ def _write(
     params: Mapping[str, str],
     *,
     target: str,
+    fund: FundSettings,
     digits: int,
     progress: Progress,
 ) -> None:
-    fund = fund_settings(session, currency_digits=digits)
+    if kind is ExportKind.LIST:
+        export = ListExport.from_params(params)
+        write_list(
+            target,
+            list_sheet(export.name, title=export.title),
+            list_rows(session, list_filters(export, policy=fund.policy)),
+            fund_name=fund.name,
+            description=export.description,
+            digits=digits,
+            progress=progress,
+        )
+        return
     if kind is ExportKind.LENDING_REPORT:
         period = ReportPeriod.parse(params["period"])
         as_of = dt.date.fromisoformat(params["as_of"])
-        report = lending_report(session, period=period, today=as_of)
-        write_lending_report(target, report, fund_name=fund.name, digits=digits)
-        progress(1)
+        # Its figures, then its sheets, each a step of the progress bar.
+        steps = Steps(progress)
+        report = lending_report(session, period=period, today=as_of, step=steps.step)
+        write_lending_report(target, report, fund_name=fund.name, digits=digits, step=steps.step)
         return
     if kind is ExportKind.PORTFOLIO:
         as_of = dt.date.fromisoformat(params["as_of"])

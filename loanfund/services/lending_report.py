@@ -9,6 +9,7 @@ registers' rows for the same dates; the visits are the inspection register's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
@@ -30,13 +31,21 @@ from loanfund.services.applications import fund_policy
 from loanfund.services.portfolio import portfolio_rows
 
 
-def lending_report(session: Session, *, period: ReportPeriod, today: dt.date) -> LendingReport:
+def lending_report(
+    session: Session,
+    *,
+    period: ReportPeriod,
+    today: dt.date,
+    step: Callable[[], None] | None = None,
+) -> LendingReport:
     """The report for ``period``, drawn up as of its last day (or ``today`` while it runs).
 
     Args:
         session: the database session (only read).
         period: the half-year or year reported on.
         today: the fund's business date.
+        step: called once each part of the figures is read: the portfolio, the money that
+            moved month by month, then the visits and the cooperatives (three times).
 
     Raises:
         RuleViolation: the period has not started by ``today``.
@@ -64,6 +73,8 @@ def lending_report(session: Session, *, period: ReportPeriod, today: dt.date) ->
         )
         for row in rows
     ]
+    done = step or (lambda: None)
+    done()
     flows = monthly_flows(
         period.start,
         as_of,
@@ -81,7 +92,8 @@ def lending_report(session: Session, *, period: ReportPeriod, today: dt.date) ->
             for row in repayment_rows(session, date_from=period.start, date_to=as_of)
         ),
     )
-    return build_report(
+    done()
+    report = build_report(
         period,
         as_of,
         loans=loans,
@@ -91,3 +103,5 @@ def lending_report(session: Session, *, period: ReportPeriod, today: dt.date) ->
         legal_types=[legal_type.value for legal_type in LegalType],
         priorities=[priority.value for priority in PriorityCategory],
     )
+    done()
+    return report

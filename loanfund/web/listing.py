@@ -1,31 +1,29 @@
 """The web side of the list pages: the list's state from the URL, links that keep it (sort
-headers, the pager, the export), the filter bar's fields, and the Excel download.
+headers, the pager, the export form), the filter bar's fields, and the Excel export.
 
 A view builds a :class:`ListView` and hands it to the template, whose macros
 (``templates/macros/listing.html``) draw the filter bar, the sortable headers and the pager
-from it. The export view reads the same query string, so the workbook holds exactly the rows
-the filter shows, in the same order.
+from it. "Export to Excel" posts to the list's export view with the page's query string; the
+view reads it as the page does and queues a background export (:func:`request_list_export`)
+that rebuilds exactly the rows the filter shows, in the same order, then shows its progress.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
-from flask import request, send_file, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 
-from loanfund.exports.lists import ListSheet, write_list
+from loanfund.domain.exports import ExportKind, ExportList, list_query
 from loanfund.models import db
 from loanfund.queries import lists
 from loanfund.queries.listing import Listing, ListState
+from loanfund.web.exports.routes import queue_export
 from loanfund.web.formatting import date
-from loanfund.web.fund import current_fund, fund_digits
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +53,8 @@ class ListView:
     """What a list template needs to draw its filter bar, headers, pager and export link.
 
     Attributes:
-        endpoint, export_endpoint: the page's and the workbook's endpoints.
+        endpoint: the page's endpoint.
+        export_endpoint: the view the export form posts to (it queues the workbook).
         state: the list's state read from the URL.
         fields: the filter bar's filters.
         sorts: sort key → its label, for the filter bar's "sort by".
@@ -91,7 +90,8 @@ class ListView:
         return "ascending" if self.state.direction == "asc" else "descending"
 
     def export_url(self) -> str:
-        """The workbook of every row this filter shows (the page and its size dropped)."""
+        """Where the export form posts: the workbook of every row this filter shows (the page
+        and its size dropped)."""
         return url_for(
             self.export_endpoint, **self.fixed, **self.state.args(page=None, per_page=None)
         )
@@ -133,34 +133,27 @@ class ListView:
         return " · ".join(parts)
 
 
-def xlsx_download(write: Callable[[IO[bytes]], Any], name: str) -> Any:
-    """Send the workbook ``write`` makes as a download called ``name``."""
-    out = io.BytesIO()
-    write(out)
-    out.seek(0)
-    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=name, max_age=0)
+def request_list_export(view: ListView, name: ExportList, *, title: str, today: dt.date) -> Any:
+    """Queue the workbook of every row the list's filter shows (all pages, in the page's order)
+    and show its progress page.
 
-
-def export_list(
-    view: ListView,
-    sheet: ListSheet,
-    rows: Iterable[Mapping[str, Any]],
-    *,
-    today: dt.date,
-    name: str,
-) -> Any:
-    """The workbook of the list's rows (all those the filter shows), dated ``today``, with
-    the filter in words on top, downloaded as ``name-YYYY-MM-DD.xlsx``."""
-    return xlsx_download(
-        lambda out: write_list(
-            out,
-            sheet,
-            rows,
-            fund_name=current_fund().name,
-            description=f"{date(today)} · {view.description()}",
-            digits=fund_digits(),
-        ),
-        f"{name}-{today.isoformat()}.xlsx",
+    What the background run needs is stored now, with no request later: the list, its query
+    string (read again as the page reads it), its tab, the business day ``today``, and in the
+    reader's language the sheet's ``title`` and the line on top (the day and the filter in
+    words). The scope (a representative's cooperative, the reader's queue, an inspector's
+    visits) is the service's to take from who asks.
+    """
+    return queue_export(
+        ExportKind.LIST,
+        {
+            "list": name.value,
+            "tab": str(view.fixed.get("tab", "")),
+            "query": list_query(view.state.args(page=None, per_page=None)),
+            "title": title,
+            "description": f"{date(today)} · {view.description()}",
+        },
+        today=today,
+        back=view.url(),
     )
 
 

@@ -5,20 +5,25 @@ import datetime as dt
 
 import pytest
 
-from loanfund.domain.access import Actor
-from loanfund.domain.errors import RuleViolation
+from loanfund.domain.access import Actor, Permission
+from loanfund.domain.errors import NotPermitted, RuleViolation
 from loanfund.domain.exports import (
     ExportKind,
+    ExportList,
     ExportStatus,
+    ListExport,
     check_export_params,
     download_name,
+    export_permission,
     is_stale,
+    list_query,
+    list_scope,
     may_see_export,
     percent_done,
     shown_status,
 )
 from loanfund.domain.roles import Role
-from loanfund.exports.progress import RowCounter
+from loanfund.exports.progress import RowCounter, Steps
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -114,3 +119,85 @@ def test_a_row_is_counted_only_once_it_has_been_taken_and_written():
     rows = counter.rows(["a", "b"])
     assert next(rows) == "a" and heard == []  # being written: not counted yet
     assert next(rows) == "b" and heard == [1]
+
+
+def test_a_list_export_stores_its_query_its_tab_its_day_and_the_words_on_top():
+    query = list_query({"q": "đan điền", "sort": "amount", "dir": "desc", "district": "Phong Điền"})
+    export, stored = check_export_params(
+        "list",
+        {
+            "list": "applications",
+            "tab": "mine",
+            "query": query,
+            "title": "Loan applications: Assigned to me",
+            "description": "23 Nov 2026 · Search: “đan điền”",
+            "cooperative_id": "7",  # not taken from the request: the scope is who asks
+        },
+        today=TODAY,
+    )
+    assert export is ExportKind.LIST and "cooperative_id" not in stored
+    read = ListExport.from_params({**stored, "user_id": "12"})
+    assert read.name is ExportList.APPLICATIONS and read.tab == "mine" and read.user_id == 12
+    assert read.today == TODAY and read.cooperative_id is None
+    # The query string comes back as the page read it.
+    assert read.args == {"q": "đan điền", "sort": "amount", "dir": "desc", "district": "Phong Điền"}
+    assert read.title == "Loan applications: Assigned to me"
+    assert download_name(ExportKind.LIST, stored) == "applications-mine-2026-11-23.xlsx"
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ({"list": "payroll"}, "There is no list called “payroll”."),
+        (
+            {"list": "applications", "tab": "someone"},
+            "There is no list called “applications: someone”.",
+        ),
+        ({"list": "applications"}, "There is no list called “applications: ”."),
+        ({"list": "loans", "tab": "due"}, "There is no list called “loans: due”."),
+    ],
+)
+def test_a_list_or_a_tab_that_does_not_exist_is_refused(given, problem):
+    with pytest.raises(RuleViolation) as refused:
+        check_export_params("list", given, today=TODAY)
+    assert refused.value.problems == (problem,)
+
+
+def test_a_list_is_exported_with_the_permission_of_its_page():
+    assert export_permission("list", {"list": "cooperatives"}) is Permission.LIST_COOPERATIVES
+    assert export_permission("list", {"list": "applications"}) is Permission.LIST_APPLICATIONS
+    assert export_permission("list", {"list": "loans"}) is Permission.VIEW_LOAN
+    assert export_permission("list", {"list": "receipts"}) is Permission.VIEW_LOAN
+    assert export_permission("list", {"list": "inspections"}) is Permission.VIEW_INSPECTIONS
+    assert export_permission("journal", {}) is Permission.VIEW_BOOKS
+    with pytest.raises(RuleViolation):
+        export_permission("list", {"list": "users"})
+
+
+def test_a_lists_scope_is_taken_from_who_asks():
+    def actor(user_id, *roles, cooperative_id=None):
+        return Actor(user_id, f"u{user_id}", frozenset(roles), cooperative_id)
+
+    representative = actor(3, Role.APPLICANT, cooperative_id=41)
+    assert list_scope(representative, ExportList.LOANS) == {"cooperative_id": "41"}
+    assert list_scope(representative, ExportList.RECEIPTS) == {"cooperative_id": "41"}
+    assert list_scope(actor(4, Role.OFFICER), ExportList.LOANS) == {"cooperative_id": ""}
+    assert list_scope(actor(4, Role.OFFICER), ExportList.APPLICATIONS) == {"user_id": "4"}
+    # An inspector who does not plan visits exports theirs; one who plans, every visit.
+    assert list_scope(actor(5, Role.INSPECTOR), ExportList.INSPECTIONS) == {"inspector_id": "5"}
+    planner = actor(6, Role.INSPECTOR, Role.OFFICER)
+    assert list_scope(planner, ExportList.INSPECTIONS) == {"inspector_id": ""}
+    assert list_scope(actor(4, Role.OFFICER), ExportList.COOPERATIVES) == {}
+    # Neither staff nor a cooperative's: a list limited to no cooperative would hold them all.
+    with pytest.raises(NotPermitted):
+        list_scope(actor(7, Role.APPLICANT), ExportList.LOANS)
+
+
+def test_steps_are_counted_across_the_functions_that_do_them():
+    heard: list[int] = []
+    steps = Steps(heard.append)
+    for _figures in range(3):
+        steps.step()
+    steps.step()
+    assert heard == [1, 2, 3, 4] and steps.done == 4
+    Steps(None).step()  # nobody listening: nothing to report

@@ -1,6 +1,7 @@
-"""Exports asked for on the books page are written in the background: a job, its progress, the
-download for its owner only, clear refusals, failures that leave no file, dead jobs shown as
-failed, the weekly clean-up, and a runner that really works off the request's thread."""
+"""Exports asked for on the books page are written in the background: a job, its progress (the
+lending report's step by step), the download for its owner only, clear refusals, failures
+that leave no file, dead jobs shown as failed, the weekly clean-up, and a runner that really
+works off the request's thread."""
 
 import datetime as dt
 import io
@@ -11,16 +12,22 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from loanfund.domain.exports import ExportKind, ExportStatus
+from loanfund.domain.exports import LENDING_REPORT_STEPS, ExportKind, ExportStatus
 from loanfund.domain.ledger import Account
 from loanfund.domain.loans import TrancheStatus
+from loanfund.domain.reporting import ReportPeriod
 from loanfund.domain.roles import Role
+from loanfund.exports.lending_report import write_lending_report
+from loanfund.exports.portfolio import write_portfolio_ledger
 from loanfund.models import ExportJob, Inspection, JournalLine, Repayment, Tranche, db
 from loanfund.queries.ledger import account_balances
+from loanfund.queries.settings import fund_settings
 from loanfund.services import exports as service
 from loanfund.services.accounts import actor_for
 from loanfund.services.demo import load_demo_fund
 from loanfund.services.file_store import FileStore
+from loanfund.services.lending_report import lending_report
+from loanfund.services.portfolio import portfolio_rows
 from loanfund.web.exports import runner as runner_module
 from tests.conftest import TODAY, csrf_token, sign_in
 
@@ -62,6 +69,15 @@ def _download(client, url):
     return response
 
 
+def _written(app, write) -> io.BytesIO:
+    """A workbook written here, in a request of the test's language, as a page would have."""
+    out = io.BytesIO()
+    with app.test_request_context():
+        write(out, fund_settings(db.session, currency_digits=0).name)
+    out.seek(0)
+    return out
+
+
 def _jobs() -> int:
     return db.session.scalar(select(func.count(ExportJob.id)))
 
@@ -74,7 +90,7 @@ def _totals_row(sheet):
 
 
 def test_a_portfolio_ledger_asked_for_is_written_and_agrees_with_the_direct_export(
-    client, factory, folder, demo
+    app, client, factory, folder, demo
 ):
     admin = factory.user(Role.ADMIN)
     sign_in(client, admin.email)
@@ -95,10 +111,15 @@ def test_a_portfolio_ledger_asked_for_is_written_and_agrees_with_the_direct_expo
     loans, totals = _totals_row(sheet)
     # One row per loan, each counted: the job's row count is the ledger's.
     assert len(loans) == state["rows_total"]
-    direct = _download(client, "/books/portfolio.xlsx?as_of=2026-11-23")
-    _direct_loans, direct_totals = _totals_row(
-        openpyxl.load_workbook(io.BytesIO(direct.get_data())).active
+    # The ledger written directly from the same rows has the same totals.
+    as_of = dt.date(2026, 11, 23)
+    direct = _written(
+        app,
+        lambda out, fund_name: write_portfolio_ledger(
+            out, portfolio_rows(db.session, as_of=as_of), fund_name=fund_name, as_of=as_of, digits=0
+        ),
     )
+    _direct_loans, direct_totals = _totals_row(openpyxl.load_workbook(direct).active)
     assert totals == direct_totals
     # And the outstanding principal is the books' loans receivable, to the đồng.
     outstanding = totals[header.index("Principal outstanding")]
@@ -112,21 +133,41 @@ def test_a_portfolio_ledger_asked_for_is_written_and_agrees_with_the_direct_expo
 
 
 def test_the_lending_report_asked_for_is_written_in_the_background_as_of_its_period_end(
-    client, factory, folder, demo
+    app, client, factory, folder, demo, monkeypatch
 ):
+    heard: list[int] = []
+    real_write = service._write
+
+    def listened(*args, progress, **kwargs):
+        def progress_heard(done: int) -> None:
+            heard.append(done)
+            progress(done)
+
+        return real_write(*args, progress=progress_heard, **kwargs)
+
+    monkeypatch.setattr(service, "_write", listened)
     sign_in(client, factory.user(Role.ADMIN).email)
     job_id = _job_id(_ask(client, kind="lending_report", period="2026-H1"))
     state = client.get(f"/exports/{job_id}/status.json").get_json()
     assert state["status"] == "done" and state["percent"] == 100
+    # Its progress is reported as it goes, a step at a time (its figures, then each sheet),
+    # not once at the end; the last step is the count the bar was sized by.
+    assert len(heard) > 1 and heard == sorted(set(heard))
+    assert heard == list(range(1, LENDING_REPORT_STEPS + 1))
+    assert state["rows_done"] == state["rows_total"] == LENDING_REPORT_STEPS
     download = _download(client, state["download_url"])
     assert download.headers["Content-Disposition"].endswith("lending-report-2026-H1.xlsx")
     book = openpyxl.load_workbook(io.BytesIO(download.get_data()))
     assert book.sheetnames[0] == "Summary"
     # Drawn up as of the half-year's last day, 30 June 2026, not the business date.
     assert book["Summary"]["A2"].value.endswith("As of 30 Jun 2026.")
-    # The direct download of the same report holds the same summary, cell for cell.
-    direct = _download(client, "/books/lending-report.xlsx?period=2026-H1")
-    summary = openpyxl.load_workbook(io.BytesIO(direct.get_data()))["Summary"]
+    # The same report written directly holds the same summary, cell for cell.
+    report = lending_report(db.session, period=ReportPeriod.parse("2026-H1"), today=TODAY)
+    direct = _written(
+        app,
+        lambda out, fund_name: write_lending_report(out, report, fund_name=fund_name, digits=0),
+    )
+    summary = openpyxl.load_workbook(direct)["Summary"]
     assert list(summary.values) == list(book["Summary"].values)
     assert "First half of 2026" in client.get(f"/exports/{job_id}").get_data(as_text=True)
 

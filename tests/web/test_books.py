@@ -105,18 +105,28 @@ def test_only_administrators_record_capital_and_admins_controllers_and_approvers
     assert browser.get("/books/").status_code == 403
 
 
-def test_the_portfolio_ledger_downloads_for_the_books_and_not_for_officers(client, factory):
+def test_the_portfolio_ledger_downloads_for_the_books_and_not_for_officers(
+    client, factory, monkeypatch
+):
     import io
 
     import openpyxl
 
+    monkeypatch.setattr("loanfund.web.exports.routes.fund_today", lambda: TODAY)
     admin = factory.user(Role.ADMIN)
     sign_in(client, admin.email)
-    response = client.get("/books/portfolio.xlsx?as_of=2026-11-23")
+    # Asked for on the books page, written in the background, downloaded from its job.
+    response = post_form(client, "/exports/", {"kind": "portfolio", "as_of": "2026-11-23"})
+    assert response.status_code == 302
+    state = client.get(f"{response.location}/status.json").get_json()
+    response = client.get(state["download_url"])
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].endswith("portfolio-2026-11-23.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    response.close()
     assert sheet["A4"].value == "Loan no." and sheet["A5"].value == "Total"
     officer = client.application.test_client()
     sign_in(officer, factory.user(Role.OFFICER).email)
-    assert officer.get("/books/portfolio.xlsx").status_code == 403
+    assert post_form(officer, "/exports/", {"kind": "portfolio"}, page="/home").status_code == 403
+    # The old direct download is gone: nothing writes a workbook inside a request.
+    assert client.get("/books/portfolio.xlsx?as_of=2026-11-23").status_code == 404

@@ -1,7 +1,8 @@
 """The five list pages (cooperatives, the application queue, loans, receipts, inspections):
 sorting both ways, filters kept in the URL and by the pager, a search that ignores Vietnamese
-diacritics (đ/Đ too) and case, garbage in the URL that gives a page, and an export that holds
-every row the filter shows, read back with openpyxl."""
+diacritics (đ/Đ too) and case, garbage in the URL that gives a page, and an export, asked for
+with a small POST form and written in the background (inline under TESTING), that holds every
+row the filter shows, downloaded from its job and read back with openpyxl."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 import openpyxl
 import pytest
 from markupsafe import escape
+from sqlalchemy import func, select
 
+from loanfund.domain.applications import ApplicationStatus
 from loanfund.domain.calendar import add_working_days
 from loanfund.domain.roles import Role
-from loanfund.models import Cooperative, Loan
+from loanfund.models import Cooperative, ExportJob, Loan, LoanApplication, db
 from loanfund.queries.lists import last_late_completion
 from loanfund.services import applications as application_service
 from loanfund.services import repayments
@@ -30,11 +33,13 @@ from loanfund.web.cooperatives import routes as cooperative_routes
 from loanfund.web.inspections import routes as inspection_routes
 from loanfund.web.loans import routes as loan_routes
 from tests.application_data import draft_application, fund_with_product, store_at
-from tests.conftest import TODAY, sign_in
+from tests.conftest import TODAY, csrf_token, sign_in
 from tests.integration.conftest import disbursed_loan
 
 D = Decimal
 HOSTILE = '=HYPERLINK("http://x","y")'
+#: The fund's clock in these tests: the business day TODAY, mid-morning in Vietnam.
+NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 #: Three cooperatives with a loan, a receipt, a planned first visit and an open application
 #: each; a fourth one (D) is unverified and has nothing. Folded names, the order of a name
@@ -66,6 +71,7 @@ class Fund:
 def fund(session, factory, tmp_path, monkeypatch) -> Fund:
     for module in (loan_routes, staff_routes, inspection_routes, cooperative_routes):
         monkeypatch.setattr(module, "fund_today", lambda: TODAY)
+    monkeypatch.setattr("loanfund.web.exports.routes.fund_now", lambda: NOW)
     product = fund_with_product(session)
     officer, approver = factory.user(Role.OFFICER), factory.user(Role.APPROVER)
     store = store_at(tmp_path)
@@ -106,23 +112,31 @@ def fund(session, factory, tmp_path, monkeypatch) -> Fund:
 
 
 #: Each list: its URL (with the tab that holds the fund's rows), the test id of its rows,
-#: the export's URL, the sort key of a column and the heading of the borrower's column.
+#: the URL its export form posts to, and the heading of the borrower's column.
 LISTS = {
-    "cooperatives": ("/cooperatives/?", "cooperatives", "/cooperatives/export.xlsx?", "Name"),
+    "cooperatives": ("/cooperatives/?", "cooperatives", "/cooperatives/export?", "Name"),
     "applications": (
         "/applications/queue?tab=all&",
         "queue",
-        "/applications/queue.xlsx?tab=all&",
+        "/applications/queue/export?tab=all&",
         "Cooperative",
     ),
-    "loans": ("/loans/?", "loans", "/loans/export.xlsx?", "Borrower"),
-    "receipts": ("/loans/repayments/?", "receipts", "/loans/repayments/export.xlsx?", "Borrower"),
+    "loans": ("/loans/?", "loans", "/loans/export?", "Borrower"),
+    "receipts": ("/loans/repayments/?", "receipts", "/loans/repayments/export?", "Borrower"),
     "inspections": (
         "/inspections/?tab=planned&",
         "visits",
-        "/inspections/export.xlsx?tab=planned&",
+        "/inspections/export?tab=planned&",
         "Borrower",
     ),
+}
+#: Each list's workbook: its title (the sheet's, with the tab) and the name it downloads as.
+WORKBOOKS = {
+    "cooperatives": ("Cooperatives", "cooperatives-2026-11-23.xlsx"),
+    "applications": ("Loan applications: All open", "applications-all-2026-11-23.xlsx"),
+    "loans": ("Loans", "loans-2026-11-23.xlsx"),
+    "receipts": ("Receipts", "receipts-2026-11-23.xlsx"),
+    "inspections": ("Inspections: All planned", "inspections-planned-2026-11-23.xlsx"),
 }
 
 
@@ -159,11 +173,43 @@ def _next_link(page: str) -> str:
     return html.unescape(match.group(1))
 
 
+def _ask(browser, url: str) -> Any:
+    """Post the export form as the list's button does (with the session's CSRF token)."""
+    return browser.post(url, data={"csrf_token": csrf_token(browser, "/exports/")})
+
+
+@dataclass
+class Export:
+    job_id: int
+    state: dict[str, Any]
+    file_name: str
+    sheet: Any
+
+
+def _export(browser, url: str) -> Export:
+    """Ask for a list's export; the job is written at once (TESTING) and its workbook is
+    downloaded from the job's page and read back."""
+    response = _ask(browser, url)
+    assert response.status_code == 302, (url, response.status_code)
+    job_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    assert response.location.endswith(f"/exports/{job_id}")
+    state = browser.get(f"/exports/{job_id}/status.json").get_json()
+    assert state["status"] == "done", (url, state)
+    download = browser.get(state["download_url"])
+    assert download.status_code == 200, (url, download.status_code)
+    assert download.mimetype.endswith("spreadsheetml.sheet")
+    name = download.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(download.get_data())).active
+    download.close()
+    return Export(job_id, state, name, sheet)
+
+
 def _workbook(browser, url: str) -> Any:
-    response = browser.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    assert response.mimetype.endswith("spreadsheetml.sheet")
-    return openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    return _export(browser, url).sheet
+
+
+def _jobs() -> int:
+    return db.session.scalar(select(func.count(ExportJob.id)))
 
 
 def _table(sheet) -> tuple[list[str], list[tuple[Any, ...]], tuple[Any, ...]]:
@@ -304,7 +350,7 @@ def test_garbage_parameters_give_the_default_page(client, fund, name):
     assert _get(browser, f"{url}page=abc&sort=;drop&dir=x&status=nonsense")
     page = _get(browser, url + garbage)
     assert 'data-testid="filter-bar"' in page
-    assert browser.get(export + garbage).status_code == 200
+    assert _export(browser, export + garbage).state["status"] == "done"
 
 
 # --- the export -------------------------------------------------------------------------------
@@ -312,24 +358,41 @@ def test_garbage_parameters_give_the_default_page(client, fund, name):
 
 @pytest.mark.parametrize("name", LISTS)
 def test_the_export_holds_every_row_the_filter_shows_on_all_pages(client, fund, name):
-    url, _testid, _export, column = LISTS[name]
+    url, _testid, _export_url, column = LISTS[name]
     browser = _browser(client, fund.officer)
     page = _get(browser, f"{url}district=Phong+%C4%90i%E1%BB%81n&per_page=1")
-    link = html.unescape(re.search(r'href="([^"]+)" data-testid="export"', page).group(1))
+    # "Export to Excel" submits a POST form of its own, with a CSRF token, to the page's query.
+    form = re.search(
+        r'<form id="[^"]+" method="post" action="([^"]+)" data-testid="export-form">'
+        r'<input type="hidden" name="csrf_token" value="[^"]+"></form>',
+        page,
+    )
+    assert form and 'form="filter-bar-export" data-testid="export"' in page
+    link = html.unescape(form.group(1))
     query = parse_qs(urlsplit(link).query)
     assert query["district"] == ["Phong Điền"] and "page" not in query and "per_page" not in query
 
-    sheet = _workbook(browser, link)
+    export = _export(browser, link)
 
+    sheet = export.sheet
     header, rows, totals = _table(sheet)
     assert _keys(fund, [row[header.index(column)] for row in rows]) == FILTERED[name]
     assert "District: Phong Điền" in sheet["A2"].value
     assert sheet.freeze_panes == "A5" and totals[0] == "Total"
+    # On top: the list's title, then the day and the filter in words, as the page put them.
+    title, file_name = WORKBOOKS[name]
+    assert sheet["A1"].value.startswith(f"{title} — ")
+    assert sheet["A2"].value.startswith("23 Nov 2026 · ") and "Sorted by: " in sheet["A2"].value
+    assert export.file_name.endswith(file_name)
+    # The progress bar counted the same rows as were written.
+    assert export.state["rows_done"] == export.state["rows_total"] == len(FILTERED[name])
+    job_page = _get(browser, f"/exports/{export.job_id}")
+    assert title in job_page and "District: Phong Điền" in job_page
 
 
 def test_the_receipts_export_has_numbers_dates_and_the_split_in_the_pages_order(client, fund):
     browser = _browser(client, fund.officer)
-    sheet = _workbook(browser, "/loans/repayments/export.xlsx?sort=amount&dir=desc")
+    sheet = _workbook(browser, "/loans/repayments/export?sort=amount&dir=desc")
     header, rows, totals = _table(sheet)
     column = {title: index for index, title in enumerate(header)}
     amounts = [row[column["Amount received"]] for row in rows]
@@ -350,7 +413,7 @@ def test_the_receipts_export_has_numbers_dates_and_the_split_in_the_pages_order(
 
 def test_the_loans_export_gives_the_outstanding_principal_and_the_contract_date(client, fund):
     browser = _browser(client, fund.officer)
-    sheet = _workbook(browser, "/loans/export.xlsx?sort=cooperative&dir=asc")
+    sheet = _workbook(browser, "/loans/export?sort=cooperative&dir=asc")
     header, rows, totals = _table(sheet)
     column = {title: index for index, title in enumerate(header)}
     assert _keys(fund, [row[column["Borrower"]] for row in rows]) == ["C", "B", "A"]
@@ -382,19 +445,147 @@ def test_an_applicant_sees_and_exports_only_its_own_loans_and_receipts(client, f
     browser = _browser(client, fund.reps["A"])
     assert _order(_get(browser, "/loans/"), "loans", fund) == ["A"]
     assert _order(_get(browser, "/loans/repayments/"), "receipts", fund) == ["A"]
-    for export in ("/loans/export.xlsx", "/loans/repayments/export.xlsx"):
+    for export in ("/loans/export", "/loans/repayments/export"):
         header, rows, _totals = _table(_workbook(browser, export + "?q=htx"))
         assert [row[header.index("Borrower")] for row in rows] == [fund.cooperatives["A"].name]
-    # The staff lists and their exports stay closed to it.
-    for url in (
-        "/cooperatives/",
-        "/cooperatives/export.xlsx",
-        "/applications/queue",
-        "/applications/queue.xlsx",
-        "/inspections/",
-        "/inspections/export.xlsx",
-    ):
+    # The staff lists and their exports stay closed to it, and no export is queued.
+    before = _jobs()
+    for url in ("/cooperatives/", "/applications/queue", "/inspections/"):
         assert browser.get(url).status_code == 403, url
+    for url in ("/cooperatives/export", "/applications/queue/export", "/inspections/export"):
+        assert _ask(browser, url).status_code == 403, url
+    assert _jobs() == before
+
+
+def test_an_applicants_export_holds_only_its_own_loans_whatever_the_request_says(client, fund):
+    mine, theirs = fund.cooperatives["A"], fund.cooperatives["B"]
+    browser = _browser(client, fund.reps["A"])
+    for url in (
+        f"/loans/export?cooperative_id={theirs.id}",
+        f"/loans/repayments/export?cooperative_id={theirs.id}&sort=borrower",
+    ):
+        token = csrf_token(browser, "/exports/")
+        response = browser.post(url, data={"csrf_token": token, "cooperative_id": theirs.id})
+        job = db.session.get(ExportJob, int(response.location.rsplit("/", 1)[1]))
+        # The scope is the representative's own cooperative, taken from who asked.
+        assert job.params["cooperative_id"] == str(mine.id), url
+        header, rows, _totals = _table(_workbook(browser, url))
+        assert [row[header.index("Borrower")] for row in rows] == [mine.name], url
+
+
+def test_the_assigned_to_me_queue_exports_only_the_readers_applications(client, factory, fund):
+    other = factory.user(Role.OFFICER)
+    applications = {
+        key: db.session.scalar(
+            select(LoanApplication.id).where(
+                LoanApplication.cooperative_id == cooperative.id,
+                LoanApplication.status == ApplicationStatus.SUBMITTED,
+            )
+        )
+        for key, cooperative in fund.cooperatives.items()
+        if key != "D"
+    }
+    for key, officer in (("A", fund.officer), ("B", other), ("C", fund.officer)):
+        application_service.assign_officer(
+            db.session,
+            actor=actor_for(fund.officer),
+            application_id=applications[key],
+            officer_id=officer.id,
+        )
+    for user, expected in ((fund.officer, ["A", "C"]), (other, ["B"])):
+        browser = _browser(client, user)
+        assert _order(_get(browser, "/applications/queue?tab=mine"), "queue", fund) == expected
+        export = _export(browser, "/applications/queue/export?tab=mine")
+        header, rows, _totals = _table(export.sheet)
+        assert _keys(fund, [row[header.index("Cooperative")] for row in rows]) == expected
+        assert export.sheet["A1"].value.startswith("Loan applications: Assigned to me — ")
+        assert export.file_name.endswith("applications-mine-2026-11-23.xlsx")
+        assert export.state["rows_total"] == len(expected)
+
+
+#: Who may open each list page, and so export it: representatives see their loans and
+#: receipts; inspectors, auditors and approvers every list but the application queues for
+#: inspectors; officers and administrators all.
+PAGE_ACCESS = {
+    Role.APPLICANT: {"loans", "receipts"},
+    Role.INSPECTOR: {"cooperatives", "loans", "receipts", "inspections"},
+    Role.APPROVER: set(LISTS),
+    Role.AUDITOR: set(LISTS),
+    Role.OFFICER: set(LISTS),
+    Role.ADMIN: set(LISTS),
+}
+
+
+@pytest.mark.parametrize("role", list(PAGE_ACCESS))
+def test_each_role_exports_exactly_the_lists_its_pages_show(client, factory, fund, role):
+    user = fund.reps["A"] if role is Role.APPLICANT else factory.user(role)
+    browser = _browser(client, user)
+    for name, (url, _testid, export, _column) in LISTS.items():
+        allowed = name in PAGE_ACCESS[role]
+        assert browser.get(url).status_code == (200 if allowed else 403), (role, name)
+        before = _jobs()
+        response = _ask(browser, export)
+        assert response.status_code == (302 if allowed else 403), (role, name)
+        assert _jobs() == before + (1 if allowed else 0), (role, name)
+    if role is Role.INSPECTOR:
+        # An inspector who does not plan visits exports theirs and the unassigned ones.
+        job = db.session.scalars(select(ExportJob).order_by(ExportJob.id.desc())).first()
+        assert job.params["list"] == "inspections" and job.params["inspector_id"] == str(user.id)
+
+
+def test_another_users_list_export_is_not_found(client, factory, fund):
+    owner = _browser(client, fund.reps["A"])
+    job_id = _export(owner, "/loans/export").job_id
+    urls = (f"/exports/{job_id}", f"/exports/{job_id}/status.json", f"/exports/{job_id}/download")
+    for user in (fund.reps["B"], fund.officer, factory.user(Role.AUDITOR)):
+        browser = _browser(client, user)
+        for url in urls:
+            assert browser.get(url).status_code == 404, (user.email, url)
+    admin = _browser(client, factory.user(Role.ADMIN))
+    download = admin.get(f"/exports/{job_id}/download")
+    download.close()
+    assert download.status_code == 200
+
+
+def test_a_removed_list_export_sends_the_reader_back_to_its_list_with_its_filter(client, fund):
+    browser = _browser(client, fund.officer)
+    export = _export(browser, "/inspections/export?tab=planned&district=Phong+%C4%90i%E1%BB%81n")
+    job = db.session.get(ExportJob, export.job_id)
+    job.store_key = None  # what the weekly clean-up does
+    db.session.commit()
+    page = _get(browser, f"/exports/{export.job_id}")
+    assert "Ask for it again on its list." in page and "books page" not in page
+    link = html.unescape(re.search(r'href="([^"]+)" data-testid="export-again"', page).group(1))
+    assert urlsplit(link).path == "/inspections/"
+    assert parse_qs(urlsplit(link).query) == {
+        "tab": ["planned"],
+        "district": ["Phong Điền"],
+        "sort": ["due"],
+        "dir": ["asc"],
+    }
+    assert _order(_get(browser, link), "visits", fund) == FILTERED["inspections"]
+
+
+class _IdleRunner:
+    """A runner whose threads are all busy: what it is given stays queued."""
+
+    def submit(self, job_id: int) -> None:
+        return None
+
+
+def test_asking_again_while_the_export_waits_gives_the_same_job(client, fund, monkeypatch):
+    monkeypatch.setattr("loanfund.web.exports.routes.export_runner", lambda app: _IdleRunner())
+    browser = _browser(client, fund.officer)
+    first = _ask(browser, "/loans/export?sort=cooperative&dir=asc")
+    job = db.session.get(ExportJob, int(first.location.rsplit("/", 1)[1]))
+    # A minute later (a double click, or the same button again), the job still waits.
+    a_minute_later = job.created_at + dt.timedelta(minutes=1)
+    monkeypatch.setattr("loanfund.web.exports.routes.fund_now", lambda: a_minute_later)
+    again = _ask(browser, "/loans/export?sort=cooperative&dir=asc")
+    assert again.location == first.location and _jobs() == 1
+    # Another filter is another workbook.
+    other = _ask(browser, "/loans/export?sort=cooperative&dir=desc")
+    assert other.location != first.location and _jobs() == 2
 
 
 # --- the overdue queue in SQL -----------------------------------------------------------------

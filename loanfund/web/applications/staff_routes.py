@@ -19,7 +19,7 @@ from num2words import num2words
 from sqlalchemy import select
 
 from loanfund.domain.access import Actor, Permission
-from loanfund.domain.applications import ApplicationStatus, status_label
+from loanfund.domain.applications import QUEUES, ApplicationStatus, status_label
 from loanfund.domain.appraisal_checklist import AppraisalArea, area_label, result_label
 from loanfund.domain.errors import (
     Conflict,
@@ -28,6 +28,7 @@ from loanfund.domain.errors import (
     NotPermitted,
     RuleViolation,
 )
+from loanfund.domain.exports import ExportList
 from loanfund.domain.products import installments_for, purpose_label
 from loanfund.domain.roles import Role
 from loanfund.domain.schedule import ScheduleTerms
@@ -62,10 +63,10 @@ from loanfund.web.listing import (
     FilterField,
     ListView,
     district_field,
-    export_list,
     options,
     product_field,
     read_state,
+    request_list_export,
 )
 from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
@@ -326,7 +327,7 @@ def _queue_filters(view: ListView, tab: str) -> lists.ApplicationFilters:
 def _queue_name() -> str:
     """The queue asked for (the role's first queue when none; 404 for an unknown one)."""
     name = request.args.get("tab") or _default_queue(current_actor())
-    if name not in lists.QUEUES:
+    if name not in QUEUES:
         abort(404)
     return name
 
@@ -353,19 +354,17 @@ def queue() -> Any:
     )
 
 
-@bp.get("/queue.xlsx")
+@bp.post("/queue/export")
 @permission_required(Permission.LIST_APPLICATIONS)
 def export_queue() -> Any:
-    """Every application of the queue the filter shows, as an Excel workbook."""
+    """Queue the workbook of every application of the queue the filter shows ("assigned to
+    me": the reader's)."""
     name = _queue_name()
-    view = _queue_view(name)
-    filters = _queue_filters(view, name)
-    return export_list(
-        view,
-        applications_sheet(queue_titles()[name]),
-        lists.application_rows(db.session, filters),
-        today=filters.today,
-        name=f"applications-{name}",
+    return request_list_export(
+        _queue_view(name),
+        ExportList.APPLICATIONS,
+        title=applications_sheet(queue_titles()[name]).title,
+        today=fund_today(),
     )
 
 

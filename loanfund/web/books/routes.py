@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from loanfund.domain.access import Permission
@@ -24,9 +23,7 @@ from loanfund.domain.ledger import (
     books_balance,
     entry_kind_label,
 )
-from loanfund.domain.reporting import ReportPeriod, latest_ended, recent_periods
-from loanfund.exports.lending_report import write_lending_report
-from loanfund.exports.portfolio import write_portfolio_ledger
+from loanfund.domain.reporting import latest_ended, recent_periods
 from loanfund.models import db
 from loanfund.queries import ledger as queries
 from loanfund.queries.loans import expected_inflows
@@ -36,12 +33,10 @@ from loanfund.services.ledger import (
     pending_capital_movements,
     request_capital_movement,
 )
-from loanfund.services.lending_report import lending_report
-from loanfund.services.portfolio import portfolio_rows
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.books.forms import CancelMovementForm, CapitalContributionForm
 from loanfund.web.clock import fund_today
-from loanfund.web.fund import account_namer, current_fund, fund_digits
+from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.messages import flash_problems, show_refusal
 
 bp = Blueprint("books", __name__, url_prefix="/books")
@@ -52,58 +47,6 @@ _SECTIONS = (
     (AccountKind.INCOME, AccountKind.EXPENSE),
     (AccountKind.MEMO,),
 )
-
-
-@bp.get("/portfolio.xlsx")
-@permission_required(Permission.VIEW_BOOKS)
-def portfolio_ledger() -> Any:
-    """The portfolio ledger as of a date (default today), as an Excel workbook."""
-    today = fund_today()
-    try:
-        as_of = dt.date.fromisoformat(request.args.get("as_of") or today.isoformat())
-    except ValueError:
-        as_of = today
-    out = io.BytesIO()
-    write_portfolio_ledger(
-        out,
-        portfolio_rows(db.session, as_of=as_of),
-        fund_name=current_fund().name,
-        as_of=as_of,
-        digits=fund_digits(),
-    )
-    out.seek(0)
-    return send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"portfolio-{as_of.isoformat()}.xlsx",
-        max_age=0,
-    )
-
-
-@bp.get("/lending-report.xlsx")
-@permission_required(Permission.VIEW_BOOKS)
-def download_lending_report() -> Any:
-    """The semi-annual or annual lending report (``?period=2025-H1``), as an Excel workbook."""
-    try:
-        report = lending_report(
-            db.session,
-            period=ReportPeriod.parse(request.args.get("period", "")),
-            today=fund_today(),
-        )
-    except RuleViolation as error:
-        flash_problems(error)
-        return redirect(url_for(".index"))
-    out = io.BytesIO()
-    write_lending_report(out, report, fund_name=current_fund().name, digits=fund_digits())
-    out.seek(0)
-    return send_file(
-        out,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        as_attachment=True,
-        download_name=f"lending-report-{report.period.code}.xlsx",
-        max_age=0,
-    )
 
 
 @bp.context_processor

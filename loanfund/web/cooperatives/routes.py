@@ -17,6 +17,7 @@ from loanfund.domain.cooperatives import (
     legal_type_label,
 )
 from loanfund.domain.errors import LoanFundError
+from loanfund.domain.exports import ExportList
 from loanfund.exports.lists import cooperative_status_label, cooperatives_sheet
 from loanfund.models import AuditEvent, User, db
 from loanfund.queries import applications as application_queries
@@ -39,9 +40,9 @@ from loanfund.web.listing import (
     FilterField,
     ListView,
     district_field,
-    export_list,
     options,
     read_state,
+    request_list_export,
 )
 from loanfund.web.messages import flash_form_errors, flash_problems, show_refusal
 
@@ -92,17 +93,12 @@ def list_cooperatives() -> Any:
     )
 
 
-@bp.get("/export.xlsx")
+@bp.post("/export")
 @permission_required(Permission.LIST_COOPERATIVES)
 def export_cooperatives() -> Any:
-    """Every cooperative the list's filter shows, as an Excel workbook."""
-    view = _list_view()
-    return export_list(
-        view,
-        cooperatives_sheet(),
-        lists.cooperative_rows(db.session, lists.CooperativeFilters(view.state)),
-        today=fund_today(),
-        name="cooperatives",
+    """Queue the workbook of every cooperative the list's filter shows."""
+    return request_list_export(
+        _list_view(), ExportList.COOPERATIVES, title=cooperatives_sheet().title, today=fund_today()
     )
 
 

@@ -1,10 +1,15 @@
 """Excel exports made in the background: the request queues one and returns at once; its page
 shows a progress bar (refreshed by ``static/js/export_progress.js``, or by the refresh link)
-and the download once it is ready. Only the person who asked, or an administrator, sees it."""
+and the download once it is ready. Only the person who asked, or an administrator, sees it.
+
+The Books page posts its ledgers, registers and report here; the list pages post to their own
+export views, which queue through :func:`queue_export` too."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import get_locale
@@ -16,12 +21,14 @@ from loanfund.config import export_dir
 from loanfund.domain.access import authorize
 from loanfund.domain.errors import LoanFundError, NotFound
 from loanfund.domain.exports import (
-    EXPORT_PERMISSIONS,
     ExportKind,
+    ExportList,
     ExportStatus,
+    ListExport,
     authorize_export,
     describe_params,
-    kind_label,
+    export_permission,
+    export_title,
     percent_done,
     shown_status,
     stale_error,
@@ -43,6 +50,14 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: How many of a person's exports their lists show.
 RECENT = 8
+#: The page each list export was asked for on (where to ask for it again).
+LIST_PAGES: Final[Mapping[ExportList, str]] = {
+    ExportList.COOPERATIVES: "cooperatives.list_cooperatives",
+    ExportList.APPLICATIONS: "applications.queue",
+    ExportList.LOANS: "loans.index",
+    ExportList.RECEIPTS: "loans.repayments_list",
+    ExportList.INSPECTIONS: "inspections.index",
+}
 
 
 def _back(form: RequestExportForm) -> str:
@@ -56,35 +71,46 @@ def _back(form: RequestExportForm) -> str:
     )
 
 
-@bp.post("/")
-@auth_required("session")
-def request_export() -> Any:
-    """Queue an export and show its progress page."""
-    form = RequestExportForm()
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(_back(form))
+def queue_export(kind: str, params: Mapping[str, str | None], *, today: dt.date, back: str) -> Any:
+    """Queue an export for the signed-in user, in their language, hand it to the runner and
+    show its progress page; on a refusal, say why and go ``back`` (a 403 or 404 stays one)."""
     try:
         job = service.request_export(
             db.session,
             actor=current_actor(),
-            kind=form.kind.data or "",
-            params={
-                "as_of": form.as_of.data,
-                "from": form.date_from.data,
-                "to": form.date_to.data,
-                "period": form.period.data,
-            },
+            kind=kind,
+            params=params,
             locale=str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]),
-            today=fund_today(),
+            today=today,
             now=fund_now(),
         )
     except LoanFundError as error:
         show_refusal(error)
-        return redirect(_back(form))
+        return redirect(back)
     job_id = job.id
     export_runner(current_app._get_current_object()).submit(job_id)  # type: ignore[attr-defined]
-    return redirect(url_for(".status", job_id=job_id))
+    return redirect(url_for("exports.status", job_id=job_id))
+
+
+@bp.post("/")
+@auth_required("session")
+def request_export() -> Any:
+    """Queue an export of the books and show its progress page."""
+    form = RequestExportForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return redirect(_back(form))
+    return queue_export(
+        form.kind.data or "",
+        {
+            "as_of": form.as_of.data,
+            "from": form.date_from.data,
+            "to": form.date_to.data,
+            "period": form.period.data,
+        },
+        today=fund_today(),
+        back=_back(form),
+    )
 
 
 def _load(job_id: int) -> Row[Any]:
@@ -95,8 +121,18 @@ def _load(job_id: int) -> Row[Any]:
         raise NotFound(_("No such export."))
     actor = current_actor()
     authorize_export(actor, job.requested_by_id)
-    authorize(actor, EXPORT_PERMISSIONS[ExportKind(job.kind)])
+    authorize(actor, export_permission(job.kind, job.params))
     return job
+
+
+def _again(kind: ExportKind, params: Mapping[str, str]) -> tuple[str, str]:
+    """Where the export can be asked for again, and that page's name: a list's page with the
+    same filter, or the Books page."""
+    if kind is ExportKind.LIST:
+        export = ListExport.from_params(params)
+        tab = {"tab": export.tab} if export.tab else {}
+        return url_for(LIST_PAGES[export.name], **tab, **export.args), export.title
+    return url_for("books.index", _anchor="exports"), _("Books")
 
 
 def _view(job: Row[Any]) -> dict[str, Any]:
@@ -105,10 +141,14 @@ def _view(job: Row[Any]) -> dict[str, Any]:
         job.status, job.progress_at or job.started_at or job.created_at, fund_now()
     )
     has_file = status is ExportStatus.DONE and job.store_key is not None
+    again_url, again_label = _again(ExportKind(job.kind), job.params)
     return {
         "id": job.id,
         "kind": job.kind,
-        "kind_label": kind_label(job.kind),
+        "kind_label": export_title(job.kind, job.params),
+        "is_list": ExportKind(job.kind) is ExportKind.LIST,
+        "again_url": again_url,
+        "again_label": again_label,
         "period": describe_params(job.kind, job.params),
         "status": status,
         "status_label": status_label(status),

@@ -22,9 +22,11 @@ from flask import (
 from flask_babel import gettext as _
 
 from loanfund.config import upload_dir
-from loanfund.domain.access import Permission
+from loanfund.domain.access import Permission, visit_list_scope
 from loanfund.domain.errors import LoanFundError
+from loanfund.domain.exports import ExportList
 from loanfund.domain.inspections import (
+    INSPECTION_TABS,
     FundsUse,
     InspectionKind,
     InspectionStatus,
@@ -49,15 +51,15 @@ from loanfund.web.listing import (
     FilterField,
     ListView,
     district_field,
-    export_list,
     options,
     read_state,
+    request_list_export,
 )
 from loanfund.web.messages import show_refusal
 
 bp = Blueprint("inspections", __name__, url_prefix="/inspections")
 
-TABS = lists.INSPECTION_TABS
+TABS = INSPECTION_TABS
 
 
 def _store() -> FileStore:
@@ -123,10 +125,8 @@ def _visits_view(tab: str, inspectors: list[User]) -> ListView:
 
 def _visits_filters(view: ListView, tab: str) -> lists.InspectionFilters:
     """An inspector who does not plan sees their visits and those not yet assigned."""
-    actor = current_actor()
-    mine = actor.can(Permission.INSPECT) and not actor.can(Permission.PLAN_INSPECTIONS)
     return lists.InspectionFilters(
-        view.state, tab=tab, today=fund_today(), inspector_id=actor.user_id if mine else None
+        view.state, tab=tab, today=fund_today(), inspector_id=visit_list_scope(current_actor())
     )
 
 
@@ -155,19 +155,17 @@ def index() -> Any:
     )
 
 
-@bp.get("/export.xlsx")
+@bp.post("/export")
 @permission_required(Permission.VIEW_INSPECTIONS)
 def export_visits() -> Any:
-    """Every visit of the tab the filter shows, as an Excel workbook."""
+    """Queue the workbook of every visit of the tab the filter shows (an inspector who does
+    not plan: theirs and the unassigned ones)."""
     tab = _tab()
-    view = _visits_view(tab, users_with_role(db.session, "inspector"))
-    filters = _visits_filters(view, tab)
-    return export_list(
-        view,
-        inspections_sheet(tab_titles()[tab]),
-        lists.inspection_rows(db.session, filters),
-        today=filters.today,
-        name=f"inspections-{tab}",
+    return request_list_export(
+        _visits_view(tab, users_with_role(db.session, "inspector")),
+        ExportList.INSPECTIONS,
+        title=inspections_sheet(tab_titles()[tab]).title,
+        today=fund_today(),
     )
 
 

@@ -11,8 +11,9 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from loanfund.domain.access import Permission
+from loanfund.domain.access import Permission, loan_list_scope
 from loanfund.domain.errors import LoanFundError
+from loanfund.domain.exports import ExportList
 from loanfund.domain.inspections import kind_label, verdict_label
 from loanfund.domain.ledger import entry_kind_label
 from loanfund.domain.loans import (
@@ -51,10 +52,10 @@ from loanfund.web.listing import (
     FilterField,
     ListView,
     district_field,
-    export_list,
     options,
     product_field,
     read_state,
+    request_list_export,
 )
 from loanfund.web.loans.forms import (
     CancelForm,
@@ -114,9 +115,9 @@ def _loans_view() -> ListView:
 
 
 def _scope() -> int | None:
-    """The cooperative an applicant's lists are limited to (``None`` for staff)."""
-    actor = current_actor()
-    return None if actor.is_staff else actor.cooperative_id
+    """The cooperative a representative's lists are limited to (``None`` for staff; 403 for
+    anyone else)."""
+    return loan_list_scope(current_actor())
 
 
 @bp.get("/")
@@ -137,18 +138,13 @@ def index() -> Any:
     )
 
 
-@bp.get("/export.xlsx")
+@bp.post("/export")
 @permission_required(Permission.VIEW_LOAN)
 def export_loans() -> Any:
-    """Every loan the list's filter shows, as an Excel workbook."""
-    view = _loans_view()
-    filters = lists.LoanFilters(view.state, cooperative_id=_scope())
-    return export_list(
-        view,
-        loans_sheet(),
-        lists.loan_rows(db.session, filters),
-        today=fund_today(),
-        name="loans",
+    """Queue the workbook of every loan the list's filter shows (a representative: of its
+    own loans)."""
+    return request_list_export(
+        _loans_view(), ExportList.LOANS, title=loans_sheet().title, today=fund_today()
     )
 
 
@@ -207,18 +203,13 @@ def repayments_list() -> Any:
     )
 
 
-@bp.get("/repayments/export.xlsx")
+@bp.post("/repayments/export")
 @permission_required(Permission.VIEW_LOAN)
 def export_repayments() -> Any:
-    """Every receipt the list's filter shows, as an Excel workbook."""
-    view = _receipts_view()
-    filters = lists.RepaymentFilters(view.state, cooperative_id=_scope())
-    return export_list(
-        view,
-        repayments_sheet(),
-        lists.repayment_rows(db.session, filters),
-        today=fund_today(),
-        name="receipts",
+    """Queue the workbook of every receipt the list's filter shows (a representative: of its
+    own loans)."""
+    return request_list_export(
+        _receipts_view(), ExportList.RECEIPTS, title=repayments_sheet().title, today=fund_today()
     )
 
 
