@@ -36,7 +36,6 @@ Conventions (each stated so an officer can redo the arithmetic):
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import enum
 from collections.abc import Callable, Iterable, Sequence
@@ -185,30 +184,56 @@ def initial_state(dues: Sequence[Due], disbursed_on: dt.date) -> list[Installmen
     return states
 
 
+def _penalty_rates(terms: Terms) -> tuple[Decimal, Decimal]:
+    """The overdue rate (rate% × overdue%) and the late-interest rate (× 100), each to be
+    divided by 10,000 and the days in the year."""
+    return (
+        MONEY_CONTEXT.multiply(terms.annual_rate_pct, terms.overdue_rate_pct_of_rate),
+        MONEY_CONTEXT.multiply(terms.late_interest_rate_pct, Decimal(100)),
+    )
+
+
+def _penalty_since(
+    state: InstallmentState, terms: Terms, day: dt.date, rates: tuple[Decimal, Decimal]
+) -> Decimal:
+    """The penalty interest an installment past due accrues from where it was accrued to
+    (or its due date) until ``day``, unrounded; 0 for one not past due on ``day``."""
+    if state.due.due_on >= day:
+        return Decimal(0)
+    days = (day - (state.accrued_to or state.due.due_on)).days
+    if days <= 0:
+        return Decimal(0)
+    # principal × rate% × overdue% ÷ 10,000 × days ÷ days in year, exactly; and the unpaid
+    # interest × late-interest rate% (× 100 ÷ 10,000) × days ÷ days in year.
+    base = MONEY_CONTEXT.add(
+        MONEY_CONTEXT.multiply(max(state.principal_left, Decimal(0)), rates[0]),
+        MONEY_CONTEXT.multiply(max(state.interest_left, Decimal(0)), rates[1]),
+    )
+    if not base:
+        return Decimal(0)
+    return MONEY_CONTEXT.divide(
+        MONEY_CONTEXT.multiply(base, days), Decimal(10_000 * terms.days_in_year)
+    )
+
+
 def _accrue_penalty(states: Iterable[InstallmentState], terms: Terms, day: dt.date) -> None:
-    rate = MONEY_CONTEXT.multiply(terms.annual_rate_pct, terms.overdue_rate_pct_of_rate)
-    late_rate = MONEY_CONTEXT.multiply(terms.late_interest_rate_pct, Decimal(100))
+    rates = _penalty_rates(terms)
     for state in states:
         if state.due.due_on >= day:
             continue
-        since = state.accrued_to or state.due.due_on
-        days = (day - since).days
-        if days > 0:
-            # principal × rate% × overdue% ÷ 10,000 × days ÷ days in year, exactly; and the
-            # unpaid interest × late-interest rate% (× 100 ÷ 10,000) × days ÷ days in year.
-            base = MONEY_CONTEXT.add(
-                MONEY_CONTEXT.multiply(max(state.principal_left, Decimal(0)), rate),
-                MONEY_CONTEXT.multiply(max(state.interest_left, Decimal(0)), late_rate),
-            )
-            if base:
-                state.penalty_accrued += MONEY_CONTEXT.divide(
-                    MONEY_CONTEXT.multiply(base, days), Decimal(10_000 * terms.days_in_year)
-                )
+        extra = _penalty_since(state, terms, day, rates)
+        if extra:
+            state.penalty_accrued += extra
         state.accrued_to = day
 
 
-def _penalty_due(state: InstallmentState, terms: Terms) -> Decimal:
-    return max(round_money(state.penalty_accrued, terms.digits) - state.penalty_paid, Decimal(0))
+def _penalty_due(state: InstallmentState, terms: Terms, extra: Decimal = Decimal(0)) -> Decimal:
+    """The penalty an installment owes: what it accrued (plus ``extra`` not yet added),
+    rounded, less what was paid."""
+    accrued = state.penalty_accrued + extra if extra else state.penalty_accrued
+    if not accrued:
+        return Decimal(0)
+    return max(round_money(accrued, terms.digits) - state.penalty_paid, Decimal(0))
 
 
 def _current(states: Sequence[InstallmentState], day: dt.date) -> InstallmentState | None:
@@ -258,36 +283,48 @@ class Payoff:
 
 def payoff(states: Sequence[InstallmentState], terms: Terms, day: dt.date) -> Payoff:
     """What repays the loan in full on ``day`` (the states are not changed)."""
-    work = [copy.copy(state) for state in states]
-    _accrue_penalty(work, terms, day)
-    overdue = [s for s in work if s.due.due_on < day]
-    current = _current(work, day)
+    # The penalty to ``day`` is reckoned beside each state, not added to it: nothing is copied.
+    rates = _penalty_rates(terms)
+    overdue = [s for s in states if s.due.due_on < day]
+    current = _current(states, day)
     parts = {
         Component.OVERDUE_PRINCIPAL: sum((s.principal_left for s in overdue), Decimal(0)),
         Component.OVERDUE_INTEREST: sum((s.interest_left for s in overdue), Decimal(0)),
-        Component.PENALTY: sum((_penalty_due(s, terms) for s in work), Decimal(0)),
+        Component.PENALTY: sum(
+            (_penalty_due(s, terms, _penalty_since(s, terms, day, rates)) for s in states),
+            Decimal(0),
+        ),
         Component.CURRENT_INTEREST: _current_interest_due(current, terms, day)
         if current
         else Decimal(0),
         Component.CURRENT_PRINCIPAL: sum(
-            (s.principal_left for s in work if s.due.due_on >= day), Decimal(0)
+            (s.principal_left for s in states if s.due.due_on >= day), Decimal(0)
         ),
     }
     return Payoff(day, parts)
 
 
 def allocate(
-    states: Sequence[InstallmentState], terms: Terms, received_on: dt.date, amount: Decimal
+    states: Sequence[InstallmentState],
+    terms: Terms,
+    received_on: dt.date,
+    amount: Decimal,
+    *,
+    posted: bool = False,
 ) -> Allocation:
     """Apply a receipt to the loan (changing ``states``) and say where each đồng went.
+
+    Args:
+        posted: the receipt is one already posted, being replayed: it was checked against the
+            payoff when it was recorded, so the payoff is not worked out again.
 
     Raises:
         RuleViolation: a receipt of zero or less, or more than the payoff on that day.
     """
     if amount <= 0:
         raise RuleViolation(_("The amount received must be more than zero."))
-    quote = payoff(states, terms, received_on)
-    if amount > quote.total:
+    quote = None if posted else payoff(states, terms, received_on)
+    if quote is not None and amount > quote.total:
         raise RuleViolation(
             _(
                 "%(amount)s is more than everything the loan owes on %(day)s: the payoff is "

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -196,8 +196,20 @@ def _zero_the_rest(session: Session, day: dt.date) -> int:
 
 
 def _classify(session: Session, day: dt.date, policy: Policy, limits: Thresholds) -> int:
-    """Borrower-wide groups, the changes recorded, and each loan's provisions."""
-    loans = list(session.scalars(select(Loan).where(_in_books_on(day))))
+    """Borrower-wide groups, the changes recorded, and each loan's provisions (read and
+    written set-wise: only the loans whose group or provisions change are written)."""
+    loans = session.execute(
+        select(
+            Loan.id,
+            Loan.cooperative_id,
+            Loan.own_group,
+            Loan.debt_group,
+            Loan.days_past_due,
+            Loan.principal_outstanding,
+            Loan.specific_provision,
+            Loan.general_provision,
+        ).where(_in_books_on(day))
+    ).all()
     final = borrower_groups({loan.id: (loan.cooperative_id, loan.own_group) for loan in loans})
     rates = {
         1: policy.provision_group1_pct,
@@ -207,9 +219,11 @@ def _classify(session: Session, day: dt.date, policy: Policy, limits: Thresholds
         5: policy.provision_group5_pct,
     }
     digits = money_digits()
-    changes = 0
+    changes: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for loan in loans:
         group = final[loan.id]
+        values: dict[str, Any] = {}
         if group != loan.debt_group:
             if group > loan.own_group:
                 reason = "borrower"
@@ -217,25 +231,36 @@ def _classify(session: Session, day: dt.date, policy: Policy, limits: Thresholds
                 reason = "restructuring"
             else:
                 reason = "days"
-            session.add(
-                DebtGroupChange(
-                    loan_id=loan.id,
-                    business_date=day,
-                    from_group=loan.debt_group,
-                    to_group=group,
-                    days_past_due=loan.days_past_due,
-                    reason=reason,
-                )
+            changes.append(
+                {
+                    "loan_id": loan.id,
+                    "business_date": day,
+                    "from_group": loan.debt_group,
+                    "to_group": group,
+                    "days_past_due": loan.days_past_due,
+                    "reason": reason,
+                }
             )
-            loan.debt_group = group
-            changes += 1
-        loan.specific_provision = specific_provision(
-            loan.principal_outstanding, group, rates, digits
-        )
-        loan.general_provision = general_provision(
+            values["debt_group"] = group
+        specific = specific_provision(loan.principal_outstanding, group, rates, digits)
+        general = general_provision(
             loan.principal_outstanding, group, policy.general_provision_pct, digits
         )
-    return changes
+        if specific != loan.specific_provision:
+            values["specific_provision"] = specific
+        if general != loan.general_provision:
+            values["general_provision"] = general
+        if values:
+            updates.append({"id": loan.id, **values})
+    if changes:
+        session.execute(insert(DebtGroupChange), changes)
+    # One statement per set of columns changed (a bulk update groups rows by their keys).
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        by_columns.setdefault(tuple(sorted(values)), []).append(values)
+    for rows in by_columns.values():
+        session.execute(update(Loan), rows)
+    return len(changes)
 
 
 def _adjust(target: Decimal, held: Decimal, up: tuple[Account, Account]) -> list[Line]:
@@ -249,13 +274,28 @@ def _adjust(target: Decimal, held: Decimal, up: tuple[Account, Account]) -> list
     return []
 
 
-def _post_books(session: Session, day: dt.date) -> int:
-    loans = list(session.scalars(select(Loan).where(_in_books_on(day))))
-    on_books = sum((loan.interest_accrued for loan in loans if loan.debt_group == 1), Decimal(0))
-    off_books = sum((loan.interest_accrued for loan in loans if loan.debt_group > 1), Decimal(0))
-    provisions = sum(
-        (loan.specific_provision + loan.general_provision for loan in loans), Decimal(0)
+def _held_figures(session: Session, day: dt.date) -> dict[str, Decimal]:
+    """Sums over the loans in the books on ``day`` of what the close stored: interest earned
+    and not paid on group-1 loans (on the books) and on the others (off them), and the
+    provisions."""
+    loans = session.execute(
+        select(
+            Loan.debt_group,
+            Loan.interest_accrued,
+            Loan.specific_provision,
+            Loan.general_provision,
+        ).where(_in_books_on(day))
     )
+    sums = {"on_books": Decimal(0), "off_books": Decimal(0), "provisions": Decimal(0)}
+    for group, accrued, specific, general in loans:
+        sums["on_books" if group == 1 else "off_books"] += accrued
+        sums["provisions"] += specific + general
+    return sums
+
+
+def _post_books(session: Session, day: dt.date) -> int:
+    sums = _held_figures(session, day)
+    on_books, off_books, provisions = sums["on_books"], sums["off_books"], sums["provisions"]
     held = account_balances(session)
     posted = 0
     accrual = _adjust(
@@ -308,11 +348,17 @@ def _post_books(session: Session, day: dt.date) -> int:
 def _snapshot(session: Session, day: dt.date) -> None:
     if session.get(PortfolioSnapshot, day) is not None:
         return
-    loans = [
-        loan
-        for loan in session.scalars(select(Loan).where(_in_books_on(day)))
-        if loan.principal_outstanding > 0
-    ]
+    loans = session.execute(
+        select(
+            Loan.id,
+            Loan.principal_outstanding,
+            Loan.days_past_due,
+            Loan.debt_group,
+            Loan.specific_provision,
+            Loan.general_provision,
+            Loan.interest_accrued,
+        ).where(_in_books_on(day), Loan.principal_outstanding > 0)
+    ).all()
     figures = portfolio(
         LoanFigures(loan.id, loan.principal_outstanding, loan.days_past_due, loan.debt_group)
         for loan in loans

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from loanfund.domain.errors import InvalidTransition, RuleViolation
 from loanfund.domain.i18n import _
@@ -100,6 +100,16 @@ def posted_receipts_of(session: Session, loan_ids: list[int]) -> dict[int, list[
         select(Repayment)
         .where(Repayment.loan_id.in_(loan_ids), Repayment.status == "posted")
         .order_by(Repayment.loan_id, Repayment.sequence)
+        # What a replay reads (the rest, the allocation's JSON above all, loads if asked for).
+        .options(
+            load_only(
+                Repayment.loan_id,
+                Repayment.sequence,
+                Repayment.received_on,
+                Repayment.amount,
+                Repayment.status,
+            )
+        )
     ):
         found[receipt.loan_id].append(receipt)
     return found
@@ -186,7 +196,9 @@ def replay_receipts(
             break
         while pending and receipt.sequence > pending[0].after_sequence:
             states = apply_change(states, terms, _change(pending.pop(0), states, terms))
-        allocations.append((receipt, allocate(states, terms, receipt.received_on, receipt.amount)))
+        allocations.append(
+            (receipt, allocate(states, terms, receipt.received_on, receipt.amount, posted=True))
+        )
     for version in pending:
         states = apply_change(states, terms, _change(version, states, terms))
     return states, terms, allocations
