@@ -36,7 +36,7 @@ import os
 import platform
 import resource
 import shutil
-import subprocess
+import subprocess  # nosec B404 - runs this module in a fresh interpreter
 import sys
 import time
 import tracemalloc
@@ -265,7 +265,7 @@ def in_fresh_process(part: str, *options: str) -> dict[str, Any]:
     """``--part part`` run by a new interpreter; its result is the last line it prints."""
     command = [sys.executable, "-m", "loanfund.bench.portfolio_ledger", "--part", part, *options]
     # This very module, run by this interpreter, on the benchmark's own database and files.
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603  # nosec B603
     if done.returncode != 0:
         raise RuntimeError(f"{part} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
