@@ -713,8 +713,10 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     # Imported here: the backup commands run this module's position report.
     from loanfund.backup_commands import backup_group
+    from loanfund.bench.commands import bench_group
 
     app.cli.add_command(backup_group)
+    app.cli.add_command(bench_group)
 
 
 @click.group(

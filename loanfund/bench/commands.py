@@ -1,0 +1,116 @@
+"""``loanfund bench``: the benchmarks' commands (a click group; add a subcommand per
+benchmark)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+
+@click.group("bench")
+def bench_group() -> None:
+    """Benchmarks: a large synthetic fund, and measurements on it."""
+
+
+def _target_app(database: str | None) -> tuple[Any, Path]:
+    """The app to write into (a new one on ``database``, or the configured one) and the
+    folder for the demo's uploaded documents."""
+    from loanfund.app import create_app
+    from loanfund.config import upload_dir
+
+    if not database:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return app, Path(upload_dir(app.config["LOANFUND"]))
+    if database.startswith("sqlite:///"):
+        uploads = Path(database.removeprefix("sqlite:///") + ".uploads")
+    else:
+        uploads = Path(tempfile.mkdtemp(prefix="loanfund-bench-uploads-"))
+    app = create_app({"DATABASE_URL": database, "UPLOAD_DIR": str(uploads)})
+    return app, uploads
+
+
+@bench_group.command("generate")
+@click.option(
+    "--loans", type=click.IntRange(min=1), default=100_000, show_default=True, help="Loans."
+)
+@click.option(
+    "--database",
+    default=None,
+    help="Database URL to write into (e.g. sqlite:////tmp/gen.db); default: the configured "
+    "database (LOANFUND_DATABASE_URL). It must be empty.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option(
+    "--today",
+    default="2026-11-23",
+    show_default=True,
+    help="Business date the history runs up to (YYYY-MM-DD).",
+)
+@with_appcontext
+def bench_generate_command(loans: int, database: str | None, seed: int, today: str) -> None:
+    """Write a synthetic fund: the demo fund (closed through the day before --today) and
+    --loans synthetic loans with their cooperatives, applications, schedules, years of
+    receipts, journal and inspections, with bulk inserts.
+
+    The fund goes into --database when given (the configured database is not touched), else
+    into the configured database. Either must be empty: the schema is created by the
+    migrations. The demo's documents go to the configured upload folder, or with --database
+    to DATABASE_FILE.uploads (SQLite) or a new temporary folder (PostgreSQL). The close of
+    --today is left to run (`loanfund close` or the scheduler)."""
+    from flask_migrate import upgrade
+
+    from loanfund.bench.generate import generate_fund, prepare_database
+    from loanfund.models import db
+    from loanfund.services.demo import database_is_empty
+    from loanfund.services.demo_data import FUND_NAME
+    from loanfund.services.settings import initialize_fund
+
+    try:
+        day = dt.date.fromisoformat(today)
+    except ValueError:
+        raise click.BadParameter(
+            f"not a date like 2026-11-23: {today!r}", param_hint="--today"
+        ) from None
+    app, uploads = _target_app(database)
+    settings = app.config["LOANFUND"]
+    started = time.perf_counter()
+    with app.app_context(), app.test_request_context():
+        upgrade()
+        if not database_is_empty(db.session):
+            raise click.ClickException(
+                "The database already holds data; the generator writes into an empty one."
+            )
+        from loanfund.domain.access import SYSTEM
+
+        initialize_fund(
+            db.session,
+            actor=SYSTEM,
+            fund_name=FUND_NAME,
+            currency=settings["FUND_CURRENCY"],
+            timezone=settings["FUND_TIMEZONE"],
+        )
+        prepare_database(db.session, today=day, store_dir=uploads)
+        demo_seconds = time.perf_counter() - started
+        click.echo(f"Demo fund loaded in {demo_seconds:.1f} s.")
+
+        def progress(done: int, total: int) -> None:
+            elapsed = time.perf_counter() - started
+            click.echo(f"  {done:,} / {total:,} loans ({elapsed:.0f} s)")
+
+        result = generate_fund(db.session, loans=loans, seed=seed, today=day, progress=progress)
+        url = db.engine.url.render_as_string(hide_password=True)
+    seconds = time.perf_counter() - started
+    click.echo(f"Wrote {result['loans']:,} synthetic loans into {url} in {seconds:.1f} s.")
+    click.echo(f"Schedules built: {result['schedules_built']:,}")
+    click.echo("Loans by story: " + ", ".join(f"{k} {v:,}" for k, v in result["stories"].items()))
+    click.echo("Rows written:")
+    for table, count in result["rows"].items():
+        click.echo(f"  {table:<20} {count:>12,}")
+    click.echo(f"Demo documents in {uploads}")
