@@ -114,3 +114,79 @@ def bench_generate_command(loans: int, database: str | None, seed: int, today: s
     for table, count in result["rows"].items():
         click.echo(f"  {table:<20} {count:>12,}")
     click.echo(f"Demo documents in {uploads}")
+
+
+@bench_group.command("run")
+@click.option(
+    "--database",
+    default=None,
+    help="Database URL to measure (e.g. sqlite:////tmp/gen.db); default: the configured one.",
+)
+@click.option(
+    "--part",
+    "parts",
+    multiple=True,
+    type=click.Choice(["close", "ledger", "pages", "schedules"]),
+    help="Only these measurements (repeat the option); default: all of them.",
+)
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--email", default="admin@demo.quyhtx.vn", show_default=True, help="Who reads.")
+@click.option("--password", default=None, help="Their password (default: the demo's).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def bench_run_command(
+    database: str | None,
+    parts: tuple[str, ...],
+    repeat: int,
+    email: str,
+    password: str | None,
+    as_json: bool,
+) -> None:
+    """Measure the fund in the database: the close of the next business date (it changes the
+    database as the scheduler would), the portfolio ledger next to xlsxwriter alone, the
+    busiest pages' SQL statements and times, and the schedule engine (see
+    loanfund.bench.run)."""
+    import json
+    import os
+    import platform
+
+    from loanfund.bench import run
+    from loanfund.models import db
+    from loanfund.services.daily_close import last_closed
+    from loanfund.services.demo_data import DEMO_PASSWORD
+
+    app, _uploads = _target_app(database)
+    with app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+    chosen = set(parts or ("close", "ledger", "pages", "schedules"))
+    figures: dict[str, Any] = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "database": url.split(":", 1)[0],
+            "load_average": os.getloadavg()[0],
+        }
+    }
+    if "close" in chosen:
+        figures["close"] = run.measure_close(app)
+    if "ledger" in chosen:
+        with app.app_context():
+            as_of = last_closed(db.session)
+            db.session.remove()
+        if as_of is None:
+            raise click.ClickException("No business day is closed: run the close first.")
+        figures["ledger"] = run.measure_ledger(url, as_of=as_of, repeat=repeat)
+    if "pages" in chosen:
+        figures["pages"] = run.measure_pages(app, email=email, password=password or DEMO_PASSWORD)
+    if "schedules" in chosen:
+        figures["schedules"] = run.measure_schedules()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, default=str))
+        return
+    click.echo(
+        f"{figures['machine']['database']} · {figures['machine']['cpus']} CPUs · "
+        f"Python {figures['machine']['python']} · load {figures['machine']['load_average']:.2f}"
+    )
+    for line in run.table(figures):
+        click.echo(line)

@@ -196,3 +196,20 @@ def fingerprint_of(session):
             for a in session.scalars(select(LoanApplication).order_by(LoanApplication.id))
         ]
     )
+
+
+def test_bench_run_measures_the_generated_fund(fund):
+    """``loanfund bench run``'s parts on the generated fund: the close of the next day runs,
+    every page answers through the app with a count of its SQL statements."""
+    from loanfund.bench import run
+    from loanfund.services.demo_data import DEMO_PASSWORD
+
+    application, _result, _demo_loans, _copy = fund
+    closed = run.measure_close(application)
+    assert closed["day"] >= TODAY.isoformat()  # the generated fund is open from --today
+    assert closed["counts"]["loans_aged"] > 0 and closed["seconds"] > 0
+    pages = run.measure_pages(application, email="admin@demo.quyhtx.vn", password=DEMO_PASSWORD)
+    assert set(pages) == set(run.PAGES)
+    assert all(page["status"] == 200 and page["statements"] > 0 for page in pages.values())
+    lines = list(run.table({"close": closed, "pages": pages}))
+    assert any("daily close" in line for line in lines)
