@@ -63,9 +63,9 @@ def _flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, An
         "RATELIMIT_STRATEGY": "moving-window",
         # Flask-Security
         "SECURITY_PASSWORD_SALT": settings["SECURITY_PASSWORD_SALT"],
-        "SECURITY_PASSWORD_HASH": "argon2",  # nosec B105 - an algorithm's name
-        "SECURITY_PASSWORD_LENGTH_MIN": 10,  # nosec B105 - a length
-        "SECURITY_PASSWORD_CHECK_BREACHED": None,  # nosec B105 - a switch
+        "SECURITY_PASSWORD_HASH": "argon2",  # an algorithm's name  # nosec B105
+        "SECURITY_PASSWORD_LENGTH_MIN": 10,  # a length  # nosec B105
+        "SECURITY_PASSWORD_CHECK_BREACHED": None,  # a switch  # nosec B105
         "SECURITY_REGISTERABLE": False,
         "SECURITY_CONFIRMABLE": False,
         "SECURITY_RECOVERABLE": True,
@@ -81,7 +81,7 @@ def _flask_config(settings: dict[str, Any], instance_path: Path) -> dict[str, An
         "SECURITY_POST_LOGIN_VIEW": "main.home",
         "SECURITY_POST_LOGOUT_VIEW": "main.index",
         "SECURITY_I18N_DIRNAME": ["builtin", str(TRANSLATIONS_DIR)],
-        "SECURITY_USE_VERIFY_PASSWORD_CSRF": True,  # nosec B105 - a switch
+        "SECURITY_USE_VERIFY_PASSWORD_CSRF": True,  # a switch  # nosec B105
         "SECURITY_URL_PREFIX": "/account",
         "SECURITY_FLASH_MESSAGES": True,
         "SECURITY_MULTI_FACTOR_RECOVERY_CODES": False,

@@ -278,7 +278,7 @@ class _Generator:
     """Makes the synthetic rows; every random choice comes from one seeded generator."""
 
     def __init__(self, session: Session, *, seed: int, today: dt.date) -> None:
-        self.random = random.Random(seed)  # noqa: S311  # nosec B311 - reproducible data, not secrets
+        self.random = random.Random(seed)  # noqa: S311  # reproducible data, not secrets  # nosec B311
         self.today = today
         self.start = add_months(today, -12 * YEARS)
         self.digits = money_digits()

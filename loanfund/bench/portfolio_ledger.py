@@ -36,7 +36,7 @@ import os
 import platform
 import resource
 import shutil
-import subprocess  # nosec B404 - runs this module in a fresh interpreter
+import subprocess  # runs this module in a fresh interpreter  # nosec B404
 import sys
 import time
 import tracemalloc

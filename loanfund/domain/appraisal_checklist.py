@@ -15,7 +15,7 @@ class AppraisalArea(enum.StrEnum):
 
 
 class FindingResult(enum.StrEnum):
-    PASS = "pass"  # noqa: S105  # nosec B105 - a verdict, not a password
+    PASS = "pass"  # noqa: S105  # a verdict, not a password  # nosec B105
     CONCERN = "concern"
     FAIL = "fail"
 

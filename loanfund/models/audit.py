@@ -8,13 +8,14 @@ from typing import Any, Optional
 from sqlalchemy import DDL, JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from loanfund.models.append_only import forbid_changes
 from loanfund.models.base import Base
 from loanfund.models.types import UTCDateTime, utcnow
 
 
 class AuditEvent(Base):
     """One state change or money movement. Rows are only ever inserted (triggers refuse
-    UPDATE and DELETE on both databases)."""
+    UPDATE and DELETE on both databases, and the ORM refuses them first)."""
 
     __tablename__ = "audit_event"
 
@@ -59,3 +60,5 @@ for _dialect, _statements in APPEND_ONLY_DDL.items():
         event.listen(
             AuditEvent.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect)
         )
+
+forbid_changes(AuditEvent)

@@ -1,7 +1,8 @@
 """The journal: the fund's books, from which every balance is derived (DESIGN §4).
 
 Entries and lines are only ever inserted: a mistake is corrected by a reversing entry, so the
-books show what happened and when. Triggers refuse UPDATE and DELETE on both databases.
+books show what happened and when. Triggers refuse UPDATE and DELETE on both databases, and
+the ORM refuses them first (``models/append_only.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import DDL, CheckConstraint, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loanfund.domain.ledger import Account, EntryKind
+from loanfund.models.append_only import forbid_changes
 from loanfund.models.base import Base
 from loanfund.models.enums import enum_column_type
 from loanfund.models.types import Money, UTCDateTime, utcnow
@@ -93,6 +95,7 @@ def _append_only(table: str) -> dict[str, list[str]]:
 
 
 for _model in (JournalEntry, JournalLine):
+    forbid_changes(_model)
     for _dialect, _statements in _append_only(_model.__tablename__).items():
         for _statement in _statements:
             event.listen(

@@ -26,7 +26,7 @@ import re
 import secrets
 import shutil
 import sqlite3
-import subprocess  # nosec B404 - pg_dump and pg_restore, without a shell
+import subprocess  # pg_dump and pg_restore, without a shell  # nosec B404
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -259,7 +259,7 @@ def _run_tool(
     arguments: list[str], environment: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
     """Run a PostgreSQL client tool (found by :func:`pg_tool`; no shell, arguments as a list)."""
-    return subprocess.run(  # noqa: S603  # nosec B603 - a tool from shutil.which, our arguments
+    return subprocess.run(  # noqa: S603  # a tool from shutil.which, our arguments  # nosec B603
         arguments, capture_output=True, text=True, env=environment, check=False
     )
 

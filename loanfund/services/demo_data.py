@@ -7,7 +7,7 @@ dates, charter capital and contacts are invented for the demo and belong to no o
 
 from __future__ import annotations
 
-DEMO_PASSWORD = "demo-Quy-2026"  # noqa: S105  # nosec B105 - printed on screen for the demo
+DEMO_PASSWORD = "demo-Quy-2026"  # noqa: S105  # printed on screen for the demo  # nosec B105
 
 FUND_NAME = "Quỹ hỗ trợ phát triển hợp tác xã tỉnh Thừa Thiên Huế (demo)"
 

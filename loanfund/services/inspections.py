@@ -137,6 +137,10 @@ def plan_ad_hoc(
                 today=fmt_date(today),
             )
         )
+    if inspector_id is not None:
+        inspector = session.get(User, inspector_id)
+        if inspector is None or Role.INSPECTOR.value not in {r.name for r in inspector.roles}:
+            raise RuleViolation(_("Choose one of the fund's inspectors."))
     inspection = Inspection(
         loan_id=loan.id,
         kind=InspectionKind.AD_HOC,

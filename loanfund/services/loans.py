@@ -437,6 +437,14 @@ def pay_tranche(session: Session, *, actor: Actor, tranche_id: int, today: dt.da
     if loan.status is LoanStatus.CONTRACTED:
         next_loan_status(loan.status, "activate")
         _guarded(session, Loan, loan.id, LoanStatus.CONTRACTED, {"status": LoanStatus.ACTIVE})
+        _audit(
+            session,
+            actor,
+            loan,
+            "loan.activate",
+            before={"status": LoanStatus.CONTRACTED},
+            after={"status": LoanStatus.ACTIVE, "tranche": tranche.id},
+        )
     session.refresh(loan)
     session.refresh(tranche)
     if loan_state.versions_of(loan):

@@ -29,6 +29,15 @@ def no_control_characters(form: Any, field: Field) -> None:
         raise ValidationError(_l("Remove the invisible control characters from this field."))
 
 
+def posted_id(raw: str) -> int | None:
+    """A record number posted by a page (ASCII digits, within a database integer), or
+    ``None``: ``"²"`` passes ``str.isdigit`` but not ``int``, and 10**40 fits no column."""
+    text = raw.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
+
+
 def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 

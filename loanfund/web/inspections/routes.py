@@ -46,7 +46,7 @@ from loanfund.services.notifications import users_with_role
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
-from loanfund.web.fields import parse_locale_decimal
+from loanfund.web.fields import parse_locale_decimal, posted_id
 from loanfund.web.listing import (
     FilterField,
     ListView,
@@ -178,7 +178,7 @@ def assign(inspection_id: int) -> Any:
             db.session,
             actor=current_actor(),
             inspection_id=inspection_id,
-            inspector_id=int(raw) if raw.isdigit() else None,
+            inspector_id=posted_id(raw),
         )
     except LoanFundError as error:
         show_refusal(error)
@@ -212,7 +212,8 @@ def _parse_visit(fields: dict[str, str]) -> tuple[VisitRecord | None, list[str]]
     except (InvalidOperation, ValueError, LoanFundError):
         problems.append(_("The amount verified as used is not a number."))
     progress_text = fields.get("progress_pct", "").strip() or "0"
-    progress = int(progress_text) if progress_text.isdigit() else -1
+    progress = posted_id(progress_text)
+    progress = -1 if progress is None else progress
     follow_ups = []
     for n in (1, 2, 3):
         action = fields.get(f"fu{n}_action", "").strip()

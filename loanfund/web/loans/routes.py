@@ -47,6 +47,7 @@ from loanfund.web.applications.staff_routes import amount_in_words, schedule_wor
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
+from loanfund.web.fields import posted_id
 from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.listing import (
     FilterField,
@@ -460,7 +461,7 @@ def plan_inspection(loan_id: int) -> Any:
             actor=current_actor(),
             loan_id=loan_id,
             due_on=due_on,
-            inspector_id=int(raw_inspector) if raw_inspector.isdigit() else None,
+            inspector_id=posted_id(raw_inspector),
             today=fund_today(),
         )
     except LoanFundError as error:
