@@ -109,6 +109,10 @@ class ProductTerms:
     required_documents: frozenset[DocumentKind] | None = None
 
 
+#: Decimals a rate keeps (the rate columns store millionths of a percent).
+RATE_DECIMALS: Final = 6
+
+
 def check_product(product: ProductTerms, *, currency_digits: int) -> list[str]:
     """Every problem with a product definition, as sentences (empty when it is sound)."""
     problems: list[str] = []
@@ -180,6 +184,15 @@ def check_product(product: ProductTerms, *, currency_digits: int) -> list[str]:
                 rate=fmt_number(product.overdue_rate_pct_of_rate),
             )
         )
+    for rate in (product.annual_rate_pct, product.overdue_rate_pct_of_rate):
+        if not is_whole_in(rate, RATE_DECIMALS):
+            problems.append(
+                _(
+                    "Rates have at most %(digits)s decimals; %(rate)s was entered.",
+                    digits=RATE_DECIMALS,
+                    rate=str(rate),
+                )
+            )
     unknown = sorted(set(product.schedule_options) - set(SCHEDULE_OPTIONS))
     if unknown:
         problems.append(_("Unknown schedule terms: %(names)s.", names=", ".join(unknown)))
