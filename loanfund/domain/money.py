@@ -192,11 +192,11 @@ def from_minor_units(units: int, digits: int) -> Decimal:
     """Convert an integer count of minor units back to an amount with ``digits`` places."""
     if isinstance(units, bool) or not isinstance(units, int):
         raise MoneyTypeError(f"Minor units must be an int, not {type(units).__name__}.")
-    return (
-        Decimal(units)
-        .scaleb(-digits, context=MONEY_CONTEXT)
-        .quantize(Decimal(1).scaleb(-digits), context=MONEY_CONTEXT)
-    )
+    if digits == 0:
+        return Decimal(units)
+    # Exactly ``digits`` places: a whole number of units moved right, never rounded (every
+    # storable amount fits the money context's precision).
+    return Decimal(units).scaleb(-digits, context=MONEY_CONTEXT)
 
 
 def percent_of(amount: object, pct: object) -> Decimal:
