@@ -134,9 +134,18 @@ def exposure(
 
 def commitments(session: Session, *, exclude_loan_id: int | None = None) -> Decimal:
     """Approved but not yet disbursed, over all borrowers (DESIGN §4)."""
-    loans = [loan for loan in _open_loans(session, None) if loan.id != exclude_loan_id]
-    paid = paid_by_loan(session, [loan.id for loan in loans])
-    undisbursed = sum((loan.amount - paid.get(loan.id, Decimal(0)) for loan in loans), Decimal(0))
+    # Summed in SQL (the open loans' amounts less their paid tranches): a large book is not
+    # read loan by loan.
+    open_loans = LoanModel.status.in_(OPEN_LOANS)
+    if exclude_loan_id is not None:
+        open_loans = open_loans & (LoanModel.id != exclude_loan_id)
+    approved = session.scalar(select(_zero_sum(LoanModel.amount)).where(open_loans))
+    paid = session.scalar(
+        select(_zero_sum(Tranche.amount))
+        .join(LoanModel, LoanModel.id == Tranche.loan_id)
+        .where(Tranche.status == TrancheStatus.PAID, open_loans)
+    )
+    undisbursed = (approved or Decimal(0)) - (paid or Decimal(0))
     return undisbursed + _approved_without_loan(session, None)
 
 
@@ -197,8 +206,8 @@ def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> l
         .group_by(ScheduleVersion.loan_id)
         .subquery()
     )
-    versions = session.scalars(
-        select(ScheduleVersion)
+    schedules = session.scalars(
+        select(ScheduleVersion.installments)
         .join(
             latest,
             (ScheduleVersion.loan_id == latest.c.loan_id)
@@ -207,13 +216,17 @@ def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> l
         .join(LoanModel, LoanModel.id == ScheduleVersion.loan_id)
         .where(LoanModel.status == LoanStatus.ACTIVE)
     )
-    for version in versions:
-        for row in version.installments["installments"]:
-            due_on = dt.date.fromisoformat(row["due_on"])
-            slot = (due_on.year, due_on.month)
-            if due_on >= today and slot in totals:
-                totals[slot][0] += Decimal(row["principal"])
-                totals[slot][1] += Decimal(row["interest"])
+    # ISO dates compare as text: only the installments inside the window are read as numbers
+    # (a book of 100,000 loans holds millions of installments, most of them outside it).
+    first = today.isoformat()
+    after = dt.date(year, month, 1).isoformat()  # the month after the last slot
+    for installments in schedules:
+        for row in installments["installments"]:
+            due_on = row["due_on"]
+            if first <= due_on < after:
+                slot = totals[(int(due_on[:4]), int(due_on[5:7]))]
+                slot[0] += Decimal(row["principal"])
+                slot[1] += Decimal(row["interest"])
     return [MonthInflow(y, m, p, i) for (y, m), (p, i) in totals.items()]
 
 
