@@ -36,11 +36,8 @@ from loanfund.domain.classification import (
     LoanFigures,
     Thresholds,
     borrower_groups,
-    days_past_due,
     general_provision,
     group_by_days,
-    interest_earned,
-    interest_paid,
     loan_group,
     portfolio,
     specific_provision,
@@ -49,7 +46,6 @@ from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.ledger import Account, EntryKind, Line
 from loanfund.domain.loans import LoanStatus
 from loanfund.domain.policy import Policy
-from loanfund.domain.repayments import Component, payoff
 from loanfund.models import (
     BusinessDay,
     DebtGroupChange,
@@ -63,7 +59,7 @@ from loanfund.queries.ledger import account_balances
 from loanfund.services.applications import fund_policy
 from loanfund.services.inspection_planning import plan_periodic
 from loanfund.services.ledger import post_entry
-from loanfund.services.loan_state import posted_receipts_of, replay
+from loanfund.services.loan_state import figures_on, posted_receipts_of, replay
 
 BATCH = 500
 
@@ -115,20 +111,15 @@ def _age(
     limits: Thresholds,
     receipts: list[Repayment] | None = None,
 ) -> None:
-    states, terms = replay(session, loan, as_of=day, receipts=receipts)
-    dpd = days_past_due(states, day)
-    owed = payoff(states, terms, day).by_component
-    loan.days_past_due = dpd
-    loan.own_group = loan_group(dpd, loan.restructure_count, limits)
-    loan.principal_outstanding = sum(
-        (max(s.principal_left, Decimal(0)) for s in states), Decimal(0)
-    )
-    paid = interest_paid(states)
-    loan.interest_accrued = max(interest_earned(states, terms, day) - paid, Decimal(0))
-    loan.penalty_accrued = owed[Component.PENALTY]
-    loan.interest_fallen_due = sum((s.interest for s in states if s.due.due_on <= day), Decimal(0))
-    loan.interest_paid = paid
-    loan.matures_on = states[-1].due.due_on if states else None
+    figures = figures_on(*replay(session, loan, as_of=day, receipts=receipts), day)
+    loan.days_past_due = figures.days_past_due
+    loan.own_group = loan_group(figures.days_past_due, loan.restructure_count, limits)
+    loan.principal_outstanding = figures.outstanding
+    loan.interest_accrued = figures.interest_accrued
+    loan.penalty_accrued = figures.penalty
+    loan.interest_fallen_due = figures.interest_fallen_due
+    loan.interest_paid = figures.interest_paid
+    loan.matures_on = figures.matures_on
     loan.closed_through = day
 
 

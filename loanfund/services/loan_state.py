@@ -12,12 +12,14 @@ version always rests on the receipts before it: those can no longer be added to 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only
 
+from loanfund.domain.classification import days_past_due, interest_earned, interest_paid
 from loanfund.domain.errors import InvalidTransition, RuleViolation
 from loanfund.domain.i18n import _
 from loanfund.domain.products import installments_for
@@ -25,6 +27,7 @@ from loanfund.domain.repayments import (
     Allocation,
     Change,
     ChangeBasis,
+    Component,
     Due,
     InstallmentState,
     Terms,
@@ -32,6 +35,7 @@ from loanfund.domain.repayments import (
     apply_change,
     change_basis,
     initial_state,
+    payoff,
 )
 from loanfund.domain.schedule import build_schedule, parse_terms, to_json_dict
 from loanfund.models import Loan, Repayment, ScheduleVersion
@@ -49,6 +53,35 @@ _KEPT_OPTIONS = (
     "installment_multiple",
     "installment_rounding",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """A loan's figures as of a day, from its replay: what the daily close stores and the
+    portfolio ledger shows."""
+
+    days_past_due: int
+    outstanding: Decimal
+    interest_fallen_due: Decimal
+    interest_paid: Decimal
+    #: Interest earned and not paid.
+    interest_accrued: Decimal
+    penalty: Decimal
+    matures_on: dt.date | None
+
+
+def figures_on(states: list[InstallmentState], terms: Terms, day: dt.date) -> Figures:
+    """The replayed installments' figures as of ``day``."""
+    paid = interest_paid(states)
+    return Figures(
+        days_past_due=days_past_due(states, day),
+        outstanding=sum((max(s.principal_left, Decimal(0)) for s in states), Decimal(0)),
+        interest_fallen_due=sum((s.interest for s in states if s.due.due_on <= day), Decimal(0)),
+        interest_paid=paid,
+        interest_accrued=max(interest_earned(states, terms, day) - paid, Decimal(0)),
+        penalty=payoff(states, terms, day).by_component[Component.PENALTY],
+        matures_on=states[-1].due.due_on if states else None,
+    )
 
 
 def figures_changed(session: Session, loan: Loan, day: dt.date) -> None:

@@ -21,16 +21,12 @@ from sqlalchemy.orm import Session, selectinload
 from loanfund.domain.classification import (
     Thresholds,
     borrower_groups,
-    days_past_due,
-    interest_earned,
-    interest_paid,
     loan_group,
     specific_provision,
 )
 from loanfund.domain.ledger import Account, EntryKind
 from loanfund.domain.loans import LoanStatus, TrancheStatus
 from loanfund.domain.money import from_minor_units, to_minor_units
-from loanfund.domain.repayments import Component, payoff
 from loanfund.models import (
     Collateral,
     Cooperative,
@@ -46,7 +42,7 @@ from loanfund.models import (
 from loanfund.models.types import money_digits
 from loanfund.services.applications import fund_policy
 from loanfund.services.daily_close import thresholds
-from loanfund.services.loan_state import posted_receipts_of, replay
+from loanfund.services.loan_state import Figures, figures_on, posted_receipts_of, replay
 
 #: Loans read and replayed at a time: the rows' memory grows with the book only by the compact
 #: record each row waits in (see :func:`portfolio_rows`), not by its loans, schedules and receipts.
@@ -351,46 +347,56 @@ def _stored_rows(
         ).where(Loan.id.in_(loan_ids))
     ).all()
     extras = _extras(session, loan_ids, [loan.application_id for loan in loans], as_of=as_of)
-    applications, collateral = extras["applications"], extras["collateral"]
-    disbursed, restructurings = extras["disbursed"], extras["restructurings"]
-    visits = extras["visits"]
-    zero = Decimal(0)
     for loan in loans:
-        paid_out = disbursed.get(loan.id, zero)
-        priority, purpose = applications[loan.application_id]
-        collateral_kind, collateral_value = collateral.get(loan.application_id, ("", zero))
-        last_visit = visits.get(loan.id)
-        yield (
-            loan.id,
-            {
-                "loan_id": loan.id,
-                "cooperative_id": loan.cooperative_id,
-                "product_id": loan.product_id,
-                "contract_no": loan.contract_no,
-                "signed_on": loan.signed_on,
-                "priority": priority,
-                "purpose": purpose,
-                "approved": loan.amount,
-                "disbursed": paid_out,
-                "rate_pct": loan.annual_rate_pct,
-                "overdue_rate_pct": loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100,
-                "term_months": loan.term_months,
-                "maturity": loan.matures_on,
-                "principal_repaid": paid_out - loan.principal_outstanding,
-                "outstanding": loan.principal_outstanding,
-                "interest_due": loan.interest_fallen_due,
-                "interest_paid": loan.interest_paid,
-                "accrued": loan.interest_accrued,
-                "penalty": loan.penalty_accrued,
-                "days_past_due": loan.days_past_due,
-                "restructure_count": restructurings.get(loan.id, 0),
-                "collateral_kind": collateral_kind,
-                "collateral_value": collateral_value,
-                "last_inspection": last_visit[0] if last_visit else None,
-                "last_verdict": last_visit[1] if last_visit else "",
-                "status": loan.status.value,
-            },
+        figures = Figures(
+            days_past_due=loan.days_past_due,
+            outstanding=loan.principal_outstanding,
+            interest_fallen_due=loan.interest_fallen_due,
+            interest_paid=loan.interest_paid,
+            interest_accrued=loan.interest_accrued,
+            penalty=loan.penalty_accrued,
+            matures_on=loan.matures_on,
         )
+        yield loan.id, _row(loan, figures, extras)
+
+
+def _row(loan: Any, figures: Figures, extras: dict[str, dict[int, Any]]) -> dict[str, Any]:
+    """A loan's row (``cooperative_id`` and ``product_id`` left for the caller to put into
+    words) from its figures and what :func:`_extras` read for it."""
+    paid_out = extras["disbursed"].get(loan.id, Decimal(0))
+    priority, purpose = extras["applications"][loan.application_id]
+    collateral_kind, collateral_value = extras["collateral"].get(
+        loan.application_id, ("", Decimal(0))
+    )
+    last_visit = extras["visits"].get(loan.id)
+    return {
+        "loan_id": loan.id,
+        "cooperative_id": loan.cooperative_id,
+        "product_id": loan.product_id,
+        "contract_no": loan.contract_no,
+        "signed_on": loan.signed_on,
+        "priority": priority,
+        "purpose": purpose,
+        "approved": loan.amount,
+        "disbursed": paid_out,
+        "rate_pct": loan.annual_rate_pct,
+        "overdue_rate_pct": loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100,
+        "term_months": loan.term_months,
+        "maturity": figures.matures_on,
+        "principal_repaid": paid_out - figures.outstanding,
+        "outstanding": figures.outstanding,
+        "interest_due": figures.interest_fallen_due,
+        "interest_paid": figures.interest_paid,
+        "accrued": figures.interest_accrued,
+        "penalty": figures.penalty,
+        "days_past_due": figures.days_past_due,
+        "restructure_count": extras["restructurings"].get(loan.id, 0),
+        "collateral_kind": collateral_kind,
+        "collateral_value": collateral_value,
+        "last_inspection": last_visit[0] if last_visit else None,
+        "last_verdict": last_visit[1] if last_visit else "",
+        "status": loan.status.value,
+    }
 
 
 def _chunk_rows(
@@ -409,55 +415,13 @@ def _chunk_rows(
     extras = _extras(
         session, loan_ids, [loan.application_id for loan in loans.values()], as_of=as_of
     )
-    applications, collateral = extras["applications"], extras["collateral"]
-    disbursed, restructure_counts = extras["disbursed"], extras["restructurings"]
-    last_visits = extras["visits"]
     for loan_id in loan_ids:
         loan = loans[loan_id]
         states, terms = replay(session, loan, as_of=as_of, receipts=receipts[loan_id])
-        paid_out = disbursed.get(loan_id, Decimal(0))
-        outstanding = sum((max(s.principal_left, Decimal(0)) for s in states), Decimal(0))
-        restructured = restructure_counts.get(loan_id, 0)
-        dpd = days_past_due(states, as_of)
-        earned = interest_earned(states, terms, as_of)
-        paid_interest = interest_paid(states)
-        last_visit = last_visits.get(loan_id)
-        priority, purpose = applications[loan.application_id]
-        collateral_kind, collateral_value = collateral.get(loan.application_id, ("", Decimal(0)))
-        yield (
-            loan,
-            {
-                "loan_id": loan_id,
-                "cooperative_id": loan.cooperative_id,
-                "product_id": loan.product_id,
-                "contract_no": loan.contract_no,
-                "signed_on": loan.signed_on,
-                "priority": priority,
-                "purpose": purpose,
-                "approved": loan.amount,
-                "disbursed": paid_out,
-                "rate_pct": loan.annual_rate_pct,
-                "overdue_rate_pct": loan.annual_rate_pct * loan.overdue_rate_pct_of_rate / 100,
-                "term_months": loan.term_months,
-                "maturity": states[-1].due.due_on if states else None,
-                "principal_repaid": paid_out - outstanding,
-                "outstanding": outstanding,
-                "interest_due": sum(
-                    (s.interest for s in states if s.due.due_on <= as_of), Decimal(0)
-                ),
-                "interest_paid": paid_interest,
-                "accrued": max(earned - paid_interest, Decimal(0)),
-                "penalty": payoff(states, terms, as_of).by_component[Component.PENALTY],
-                "days_past_due": dpd,
-                "own_group": loan_group(dpd, restructured, limits),
-                "restructure_count": restructured,
-                "collateral_kind": collateral_kind,
-                "collateral_value": collateral_value,
-                "last_inspection": last_visit[0] if last_visit else None,
-                "last_verdict": last_visit[1] if last_visit else "",
-                "status": loan.status.value,
-            },
-        )
+        figures = figures_on(states, terms, as_of)
+        row = _row(loan, figures, extras)
+        row["own_group"] = loan_group(figures.days_past_due, row["restructure_count"], limits)
+        yield loan, row
 
 
 def loan_ledger(session: Session, loan: Loan, *, as_of: dt.date) -> dict[str, Any]:
