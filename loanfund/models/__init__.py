@@ -18,6 +18,7 @@ from loanfund.models.base import Base, db
 from loanfund.models.close import (
     BusinessDay,
     DebtGroupChange,
+    InflowForecast,
     JobRun,
     PortfolioSnapshot,
     ReminderKey,
@@ -26,7 +27,7 @@ from loanfund.models.close import (
 from loanfund.models.cooperative import Cooperative
 from loanfund.models.export_job import ExportJob
 from loanfund.models.inspection import FollowUp, Inspection, InspectionPhoto, Recall
-from loanfund.models.ledger import CapitalMovement, JournalEntry, JournalLine
+from loanfund.models.ledger import AccountTotal, CapitalMovement, JournalEntry, JournalLine
 from loanfund.models.loan import Loan, Repayment, Restructuring, ScheduleVersion, Tranche
 from loanfund.models.outbox import OutboxMessage, OutboxStatus
 from loanfund.models.product import LoanProduct
@@ -34,6 +35,7 @@ from loanfund.models.setting import Setting
 from loanfund.models.user import Role, User, roles_users
 
 __all__ = [
+    "AccountTotal",
     "ApplicationCashFlow",
     "ApplicationDecision",
     "ApplicationDocument",
@@ -50,6 +52,7 @@ __all__ = [
     "ExportJob",
     "FollowUp",
     "Guarantor",
+    "InflowForecast",
     "Inspection",
     "InspectionPhoto",
     "JobRun",

@@ -69,6 +69,21 @@ class PortfolioSnapshot(Base):
         return {group: Decimal(value) for group, value in self.by_group.items()}
 
 
+class InflowForecast(Base):
+    """What the open schedules bring back, day by day, as counted at the close of a business
+    date: every installment falling due from that date on, of every active loan's schedule
+    version named by ``Loan.inflow_version_id``. Only the latest forecast is read, together
+    with the loans whose schedule or status changed since (``queries.loans.inflow_days``)."""
+
+    __tablename__ = "inflow_forecast"
+
+    business_date: Mapped[dt.date] = mapped_column(primary_key=True)
+    #: The newest schedule version when it was counted: a loan with a newer one has changed.
+    through_version_id: Mapped[int] = mapped_column()
+    #: ``{"2026-11-24": ["principal", "interest"], …}`` in whole currency units, as text.
+    days: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+
+
 class JobRun(Base):
     """One run of a scheduled job (or its operator command), for the job history page."""
 

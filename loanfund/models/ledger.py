@@ -103,6 +103,29 @@ for _model in (JournalEntry, JournalLine):
             )
 
 
+class AccountTotal(Base):
+    """Every account's debits and credits over the journal's entries numbered up to
+    ``through_entry_id``: a checkpoint written by the daily close, so that a balance is the
+    checkpoint plus the few entries after it instead of a sum over every line ever posted.
+
+    The journal is append-only, so a checkpoint stays true for ever; it is only inserted
+    (``queries.ledger.account_totals`` reads the latest; ``services.ledger.record_totals``
+    writes one).
+    """
+
+    __tablename__ = "account_total"
+
+    through_entry_id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[Account] = mapped_column(
+        enum_column_type(Account, "account"), primary_key=True
+    )
+    debit: Mapped[Decimal] = mapped_column(Money)
+    credit: Mapped[Decimal] = mapped_column(Money)
+
+
+forbid_changes(AccountTotal)
+
+
 class CapitalMovement(Base):
     """Capital paid in or taken out: recorded by one person, approved and posted by another."""
 

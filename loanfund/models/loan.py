@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loanfund.domain.loans import LoanStatus, TrancheStatus
@@ -25,7 +25,10 @@ class Loan(Base):
     journal (``journal_entry.loan_id``); its status changes only through ``services.loans``."""
 
     __tablename__ = "loan"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_loan_status_inflow_version_id", "status", "inflow_version_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: One loan per application.
@@ -67,6 +70,9 @@ class Loan(Base):
     interest_fallen_due: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     interest_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     matures_on: Mapped[Optional[dt.date]] = mapped_column()
+    #: The schedule version whose installments the latest inflow forecast counted for this
+    #: loan (``None``: not counted). Written by the daily close (``services.forecast``).
+    inflow_version_id: Mapped[Optional[int]] = mapped_column()
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     conditions: Mapped[str] = mapped_column(Text, default="")
     signed_on: Mapped[Optional[dt.date]] = mapped_column()
@@ -89,7 +95,10 @@ class Tranche(Base):
     """One disbursement: requested by an officer, approved by another person, then paid."""
 
     __tablename__ = "tranche"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_tranche_value_date_status_amount", "value_date", "status", "amount"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
@@ -192,6 +201,9 @@ class Repayment(Base):
         # Two receipts allocated at the same moment against the same state would both claim
         # the same installments: the second one to commit hits this and is refused.
         UniqueConstraint("loan_id", "sequence"),
+        # The money received by month (dashboard) and the receipts newest first, read from the
+        # index alone.
+        Index("ix_repayment_received_on_status_amount", "received_on", "status", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,7 +22,7 @@ from loanfund.domain.policy import Policy
 from loanfund.models import Cooperative, LoanApplication, PortfolioSnapshot, Repayment, Tranche
 from loanfund.models import Loan as LoanModel
 from loanfund.queries.applications import count_by_status as applications_by_status
-from loanfund.queries.applications import decision_times
+from loanfund.queries.applications import queue
 from loanfund.queries.inspections import InspectionFigures
 from loanfund.queries.inspections import figures as inspection_figures
 from loanfund.queries.ledger import fund_position
@@ -203,7 +203,11 @@ def dashboard(session: Session, *, as_of: dt.date, policy: Policy) -> Dashboard:
         quality=quality_series(session, as_of=as_of),
         flows=month_flows(session, as_of=as_of),
         applications=applications_by_status(session),
-        decisions_overdue=decision_times(session, today=as_of, policy=policy).late_open,
+        # Only the late ones: the decision times of every application ever decided are the
+        # report's (``loanfund report``), not a figure to work out on every page view.
+        decisions_overdue=len(
+            queue(session, name="overdue", user_id=None, today=as_of, policy=policy)
+        ),
         inspections=inspection_figures(session, today=as_of),
         impact=impact(session),
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from loanfund.domain.ledger import (
@@ -17,22 +17,94 @@ from loanfund.domain.ledger import (
     balance_of,
     position_from_balances,
 )
-from loanfund.models import JournalEntry, JournalLine
+from loanfund.models import AccountTotal, JournalEntry, JournalLine
 from loanfund.models.types import Money
 from loanfund.queries.pagination import Page, paginate
+
+Sums = dict[Account, tuple[Decimal, Decimal]]
+
+
+def _line_sums(session: Session, entries: Select[Any] | None, *conditions: Any) -> Sums:
+    """Debits and credits per account over the lines of ``entries`` (a query of entry ids;
+    every entry when ``None``) whose entry meets ``conditions``.
+
+    The lines are reached through the entry ids: SQLite would otherwise walk every line in
+    account order for the GROUP BY."""
+    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
+    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
+    query = select(JournalLine.account, debit, credit)
+    if entries is not None:
+        query = query.where(JournalLine.entry_id.in_(entries))
+    if conditions:
+        query = query.join(JournalEntry, JournalEntry.id == JournalLine.entry_id).where(*conditions)
+    return {
+        account: (debits, credits)
+        for account, debits, credits in session.execute(query.group_by(JournalLine.account))
+    }
+
+
+def _entries(*conditions: Any) -> Select[Any]:
+    return select(JournalEntry.id).where(*conditions)
+
+
+def _combined(*parts: tuple[int, Sums]) -> Sums:
+    """The signed sum (``+1`` or ``-1``) of several per-account sums."""
+    total: dict[Account, tuple[Decimal, Decimal]] = {}
+    for sign, sums in parts:
+        for account, (debits, credits) in sums.items():
+            held = total.get(account, (Decimal(0), Decimal(0)))
+            total[account] = (held[0] + sign * debits, held[1] + sign * credits)
+    return total
+
+
+def latest_totals(session: Session) -> tuple[int | None, Sums]:
+    """The latest checkpoint of the journal (:class:`AccountTotal`): the last entry it counts
+    and every account's debits and credits up to it (``None, {}`` when there is none)."""
+    through = session.scalar(select(func.max(AccountTotal.through_entry_id)))
+    if through is None:
+        return None, {}
+    rows = session.execute(
+        select(AccountTotal.account, AccountTotal.debit, AccountTotal.credit).where(
+            AccountTotal.through_entry_id == through
+        )
+    )
+    return through, {account: (debits, credits) for account, debits, credits in rows}
+
+
+def account_totals(session: Session, *, as_of: dt.date | None = None) -> Sums:
+    """Every account's debits and credits over the entries valued on or before ``as_of`` (all
+    entries when ``None``): the latest checkpoint, plus the entries posted after it, less the
+    entries it counts that are valued after ``as_of``. The journal is append-only, so this is
+    the sum over every line, read from a few rows instead of millions."""
+    through, checkpoint = latest_totals(session)
+    if through is None:
+        if as_of is None:
+            return _line_sums(session, None)
+        return _line_sums(session, _entries(JournalEntry.value_date <= as_of))
+    newer = _entries(JournalEntry.id > through)
+    if as_of is None:
+        return _combined((1, checkpoint), (1, _line_sums(session, newer)))
+    return _combined(
+        (1, checkpoint),
+        (1, _line_sums(session, newer, JournalEntry.value_date <= as_of)),
+        (
+            -1,
+            _line_sums(
+                session, _entries(JournalEntry.id <= through, JournalEntry.value_date > as_of)
+            ),
+        ),
+    )
+
+
+def _balances(sums: Sums) -> dict[Account, Decimal]:
+    zero = (Decimal(0), Decimal(0))
+    return {account: balance_of(account, *sums.get(account, zero)) for account in Account}
 
 
 def account_balances(session: Session, *, as_of: dt.date | None = None) -> dict[Account, Decimal]:
     """Every account's balance on its normal side, from the journal (entries valued on or
     before ``as_of``, when given). Accounts without lines are 0."""
-    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
-    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
-    query = select(JournalLine.account, debit, credit).group_by(JournalLine.account)
-    if as_of is not None:
-        query = query.join(JournalEntry).where(JournalEntry.value_date <= as_of)
-    sums = {account: (debits, credits) for account, debits, credits in session.execute(query)}
-    zero = Decimal(0)
-    return {account: balance_of(account, *sums.get(account, (zero, zero))) for account in Account}
+    return _balances(account_totals(session, as_of=as_of))
 
 
 def fund_position(session: Session, *, as_of: dt.date, reserve: Decimal) -> FundPosition:
@@ -43,17 +115,13 @@ def fund_position(session: Session, *, as_of: dt.date, reserve: Decimal) -> Fund
     """
     from loanfund.queries.loans import commitments
 
-    disbursed = select(func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())).where(
-        JournalLine.account == Account.LOANS_RECEIVABLE
-    )
-    if as_of is not None:
-        disbursed = disbursed.join(JournalEntry).where(JournalEntry.value_date <= as_of)
+    sums = account_totals(session, as_of=as_of)
     return position_from_balances(
-        account_balances(session, as_of=as_of),
+        _balances(sums),
         as_of=as_of,
         commitments=commitments(session),
         reserve=reserve,
-        cumulative_disbursed=session.scalar(disbursed) or Decimal(0),
+        cumulative_disbursed=sums.get(Account.LOANS_RECEIVABLE, (Decimal(0), Decimal(0)))[0],
     )
 
 
@@ -73,20 +141,10 @@ def trial_balance(
 ) -> list[TrialBalanceRow]:
     """Every account's opening balance (entries valued before ``date_from``), its debits and
     credits in the period, and its closing balance."""
-    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
-    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
-
-    def sums(*conditions: Any) -> dict[Account, tuple[Decimal, Decimal]]:
-        query = (
-            select(JournalLine.account, debit, credit)
-            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-            .where(*conditions)
-            .group_by(JournalLine.account)
-        )
-        return {account: (d, c) for account, d, c in session.execute(query)}
-
-    before = sums(JournalEntry.value_date < date_from)
-    during = sums(JournalEntry.value_date >= date_from, JournalEntry.value_date <= date_to)
+    before = account_totals(session, as_of=date_from - dt.timedelta(days=1))
+    during = _line_sums(
+        session, _entries(JournalEntry.value_date >= date_from, JournalEntry.value_date <= date_to)
+    )
     zero = (Decimal(0), Decimal(0))
     return [
         TrialBalanceRow(

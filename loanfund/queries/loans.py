@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -189,44 +190,142 @@ class MonthInflow:
         return self.principal + self.interest
 
 
-def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> list[MonthInflow]:
-    """What the open schedules bring back, month by month, from this month on (the liquidity
-    forecast of DESIGN §4): the installments of each active loan's current schedule version
-    that fall due from today. Repayments are not recorded yet, so nothing is deducted."""
+DayInflows = dict[str, list[Decimal]]
+
+
+def add_installments(
+    days: DayInflows, installments: dict[str, Any], first: str, until: str, sign: int = 1
+) -> None:
+    """Add (``sign`` 1) or take away (-1) the principal and interest of a schedule version's
+    installments due from ``first`` to ``until`` (excluded; ISO dates) into ``days``.
+
+    ISO dates compare as text: only the installments inside the window are read as numbers
+    (a book of 100,000 loans holds millions of installments, most of them outside it)."""
+    for row in installments["installments"]:
+        due_on = row["due_on"]
+        if first <= due_on < until:
+            held = days.setdefault(due_on, [Decimal(0), Decimal(0)])
+            held[0] += sign * Decimal(row["principal"])
+            held[1] += sign * Decimal(row["interest"])
+
+
+def latest_versions(session: Session, *conditions: Any) -> Any:
+    """``(loan id, schedule version id, installments)`` of each loan's current schedule
+    version, for the loans that meet ``conditions``."""
     from loanfund.models import ScheduleVersion
 
-    slots = []
-    year, month = today.year, today.month
-    for _ in range(months):
-        slots.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    totals = {slot: [Decimal(0), Decimal(0)] for slot in slots}
     latest = (
         select(ScheduleVersion.loan_id, func.max(ScheduleVersion.version).label("version"))
         .group_by(ScheduleVersion.loan_id)
         .subquery()
     )
-    schedules = session.scalars(
-        select(ScheduleVersion.installments)
+    return session.execute(
+        select(ScheduleVersion.loan_id, ScheduleVersion.id, ScheduleVersion.installments)
         .join(
             latest,
             (ScheduleVersion.loan_id == latest.c.loan_id)
             & (ScheduleVersion.version == latest.c.version),
         )
         .join(LoanModel, LoanModel.id == ScheduleVersion.loan_id)
-        .where(LoanModel.status == LoanStatus.ACTIVE)
+        .where(*conditions)
     )
-    # ISO dates compare as text: only the installments inside the window are read as numbers
-    # (a book of 100,000 loans holds millions of installments, most of them outside it).
-    first = today.isoformat()
-    after = dt.date(year, month, 1).isoformat()  # the month after the last slot
-    for installments in schedules:
-        for row in installments["installments"]:
-            due_on = row["due_on"]
-            if first <= due_on < after:
-                slot = totals[(int(due_on[:4]), int(due_on[5:7]))]
-                slot[0] += Decimal(row["principal"])
-                slot[1] += Decimal(row["interest"])
+
+
+def changed_since_forecast(
+    session: Session, through_version_id: int
+) -> list[tuple[int, int | None, int | None, dict[str, Any] | None, dict[str, Any] | None]]:
+    """The loans the latest forecast no longer counts right: a schedule version newer than it,
+    active and not counted, or counted and no longer active. For each: its id, the version
+    counted and the one to count now (``None``: none), and both versions' installments."""
+    from loanfund.models import ScheduleVersion
+
+    newer = select(ScheduleVersion.loan_id).where(ScheduleVersion.id > through_version_id)
+    others = [status for status in LoanStatus if status is not LoanStatus.ACTIVE]
+    loans = session.execute(
+        select(LoanModel.id, LoanModel.status, LoanModel.inflow_version_id).where(
+            LoanModel.id.in_(newer)
+            | ((LoanModel.status == LoanStatus.ACTIVE) & LoanModel.inflow_version_id.is_(None))
+            | (LoanModel.status.in_(others) & LoanModel.inflow_version_id.is_not(None))
+        )
+    ).all()
+    # The same statements whether anything changed or not: a page's statement count does not
+    # depend on the data.
+    ids = [loan_id for loan_id, _status, _counted in loans]
+    current = {
+        loan_id: (version_id, installments)
+        for loan_id, version_id, installments in latest_versions(
+            session, LoanModel.id.in_(ids), LoanModel.status == LoanStatus.ACTIVE
+        )
+    }
+    counted_ids = [counted for _id, _status, counted in loans if counted is not None]
+    counted = dict(
+        session.execute(
+            select(ScheduleVersion.id, ScheduleVersion.installments).where(
+                ScheduleVersion.id.in_(counted_ids)
+            )
+        ).all()
+    )
+    changed = []
+    for loan_id, _status, counted_id in loans:
+        now_id, now = current.get(loan_id, (None, None))
+        if now_id != counted_id:
+            changed.append(
+                (loan_id, counted_id, now_id, counted.get(counted_id) if counted_id else None, now)
+            )
+    return changed
+
+
+def inflow_days(session: Session, *, first: dt.date, until: dt.date) -> DayInflows:
+    """Principal and interest of the active loans' current schedules falling due each day
+    from ``first`` to ``until`` (excluded): the latest forecast of the daily close with the
+    loans changed since on top, or, without a forecast from that day or before, every active
+    loan's schedule."""
+    from loanfund.models import InflowForecast
+
+    start, end = first.isoformat(), until.isoformat()
+    forecast = session.scalar(
+        select(InflowForecast).order_by(InflowForecast.business_date.desc()).limit(1)
+    )
+    days: DayInflows = {}
+    if forecast is None or forecast.business_date > first:
+        for _loan_id, _version_id, installments in latest_versions(
+            session, LoanModel.status == LoanStatus.ACTIVE
+        ):
+            add_installments(days, installments, start, end)
+        return days
+    for day, (principal, interest) in forecast.days.items():
+        if start <= day < end:
+            days[day] = [Decimal(principal), Decimal(interest)]
+    for _loan_id, _was, _now, counted, current in changed_since_forecast(
+        session, forecast.through_version_id
+    ):
+        if counted is not None:
+            add_installments(days, counted, start, end, sign=-1)
+        if current is not None:
+            add_installments(days, current, start, end)
+    return days
+
+
+def month_after(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` after ``day``'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def expected_inflows(session: Session, *, today: dt.date, months: int = 12) -> list[MonthInflow]:
+    """What the open schedules bring back, month by month, from this month on (the liquidity
+    forecast of DESIGN §4): the installments of each active loan's current schedule version
+    that fall due from today. Repayments are not recorded yet, so nothing is deducted."""
+    totals = {
+        (start.year, start.month): [Decimal(0), Decimal(0)]
+        for start in (month_after(today, step) for step in range(months))
+    }
+    for day, (principal, interest) in inflow_days(
+        session, first=today, until=month_after(today, months)
+    ).items():
+        slot = totals[(int(day[:4]), int(day[5:7]))]
+        slot[0] += principal
+        slot[1] += interest
     return [MonthInflow(y, m, p, i) for (y, m), (p, i) in totals.items()]
 
 

@@ -65,6 +65,7 @@ from loanfund.services.applications import (
     schedule_terms,
 )
 from loanfund.services.audit import changed, record_event, snapshot
+from loanfund.services.guards import hold_row
 from loanfund.services.notifications import EmailRenderer, users_with_role
 from loanfund.services.products import product_terms
 
@@ -606,6 +607,8 @@ def decide_application(
         RuleViolation: no reason for a rejection or a return; terms that break a rule.
         InvalidTransition: the application is not awaiting a decision.
     """
+    # Approvers take turns: the second of two approvals counts the first (credit council).
+    hold_row(session, LoanApplication, application_id)
     application = load_application(session, actor, application_id, Permission.DECIDE_APPLICATION)
     if verdict not in VERDICTS:
         raise RuleViolation(_("Choose approve, reject or return to appraisal."))

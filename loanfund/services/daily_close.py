@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -57,8 +57,9 @@ from loanfund.models import (
 from loanfund.models.types import money_digits, utcnow
 from loanfund.queries.ledger import account_balances
 from loanfund.services.applications import fund_policy
+from loanfund.services.forecast import record_forecast
 from loanfund.services.inspection_planning import plan_periodic
-from loanfund.services.ledger import post_entry
+from loanfund.services.ledger import post_entry, record_totals
 from loanfund.services.loan_state import figures_on, posted_receipts_of, replay
 
 BATCH = 500
@@ -121,6 +122,41 @@ def _age(
     loan.interest_paid = figures.interest_paid
     loan.matures_on = figures.matures_on
     loan.closed_through = day
+
+
+def _what_was_read(receipts: list[Repayment], loan: Loan) -> tuple[int, int, int]:
+    """What a loan was aged with, in three numbers: its posted receipts, the last one's
+    sequence, its schedule versions (a receipt recorded, reversed or a schedule change made
+    later changes one of them)."""
+    last = max((receipt.sequence for receipt in receipts), default=0)
+    return len(receipts), last, len(loan.schedules)
+
+
+def _reopen_changed(session: Session, read: dict[int, tuple[int, int, int]]) -> None:
+    """Loans whose receipts or schedule versions are no longer what they were aged with (see
+    :func:`_what_was_read`) stop claiming figures as of the day: the batch loop ages them
+    again."""
+    now = {loan_id: [0, 0, 0] for loan_id in read}
+    for loan_id, count, last in session.execute(
+        select(Repayment.loan_id, func.count(), func.max(Repayment.sequence))
+        .where(Repayment.loan_id.in_(list(read)), Repayment.status == "posted")
+        .group_by(Repayment.loan_id)
+    ):
+        now[loan_id][:2] = [count, last]
+    for loan_id, versions in session.execute(
+        select(ScheduleVersion.loan_id, func.count())
+        .where(ScheduleVersion.loan_id.in_(list(read)))
+        .group_by(ScheduleVersion.loan_id)
+    ):
+        now[loan_id][2] = versions
+    changed = [loan_id for loan_id, numbers in now.items() if tuple(numbers) != read[loan_id]]
+    if changed:
+        session.execute(
+            update(Loan)
+            .where(Loan.id.in_(changed))
+            .values(closed_through=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _age_repaid(session: Session, day: dt.date, limits: Thresholds) -> int:
@@ -399,9 +435,17 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
             .options(selectinload(Loan.schedules))
             .order_by(Loan.id)
         )
+        read: dict[int, tuple[int, int, int]] = {}
         for loan in loans:
             _age(session, loan, day, limits, receipts[loan.id])
+            read[loan.id] = _what_was_read(receipts[loan.id], loan)
             aged += 1
+        # The figures are written first: from then on the rows are held (row locks on
+        # PostgreSQL, the write lock on SQLite), so a receipt or change committed later waits
+        # and clears them itself (loan_state.figures_changed). One committed after they were
+        # read and before this is missing from them: those loans are aged again.
+        session.flush()
+        _reopen_changed(session, read)
         session.commit()
     repaid = _age_repaid(session, day, limits)
     cleared = _zero_the_rest(session, day)
@@ -411,6 +455,12 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
     entries = _post_books(session, day)
     session.commit()
     _snapshot(session, day)
+    session.commit()
+    # Short transactions of their own: on PostgreSQL each holds back new journal entries or
+    # schedule versions until it commits.
+    record_totals(session)
+    session.commit()
+    recounted = record_forecast(session, day)
     counts = {
         "business_date": day.isoformat(),
         "loans_aged": aged,
@@ -420,6 +470,7 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
         "inspections_planned": planning["planned"],
         "inspections_moved": planning["moved"],
         "entries": entries,
+        "inflows_recounted": recounted,
     }
     session.execute(
         update(BusinessDay)

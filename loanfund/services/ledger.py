@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
@@ -18,8 +18,8 @@ from loanfund.domain.errors import (
 )
 from loanfund.domain.i18n import _, fmt_date, fmt_money
 from loanfund.domain.ledger import Account, EntryKind, Line, require_balanced
-from loanfund.models import CapitalMovement, JournalEntry, JournalLine
-from loanfund.models.types import money_digits
+from loanfund.models import AccountTotal, CapitalMovement, JournalEntry, JournalLine
+from loanfund.models.types import Money, money_digits
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
 
@@ -29,6 +29,8 @@ CAPITAL_KINDS = ("contribution", "withdrawal")
 #: Longest description and reference a user may type.
 DESCRIPTION_MAX = 500
 REFERENCE_MAX = 120
+#: PostgreSQL advisory lock between postings (shared) and a journal checkpoint (exclusive).
+JOURNAL_LOCK = 0x4A4E4C  # "JNL"
 
 
 def post_entry(
@@ -53,6 +55,9 @@ def post_entry(
         RuleViolation: the lines do not balance, or an amount is not a currency amount.
     """
     checked = require_balanced(lines, money_digits())
+    if session.get_bind().dialect.name == "postgresql":
+        # Held to the end of the transaction: a checkpoint waits for it (:func:`record_totals`).
+        session.execute(select(func.pg_advisory_xact_lock_shared(JOURNAL_LOCK)))
     entry = JournalEntry(
         kind=kind,
         value_date=value_date,
@@ -385,3 +390,48 @@ def pending_capital_movements(session: Session) -> list[CapitalMovement]:
             .order_by(CapitalMovement.id)
         )
     )
+
+
+def record_totals(session: Session) -> int | None:
+    """Write a checkpoint of the journal (:class:`AccountTotal`): every account's debits and
+    credits over the entries posted so far, from the previous checkpoint and the entries after
+    it. Returns the last entry counted (``None`` when the journal is empty). The caller commits.
+
+    Entry numbers must not be counted before every entry below them is committed: on
+    PostgreSQL, concurrent transactions can commit numbers out of order, so the checkpoint
+    takes :data:`JOURNAL_LOCK` exclusively, which waits for the postings under way (each holds
+    it shared, :func:`post_entry`) and holds new ones until the caller commits. (A table lock
+    would need a privilege the application's role must not have on the journal.) SQLite has
+    one writer at a time, which gives the same guarantee.
+    """
+    from loanfund.queries.ledger import latest_totals
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK)))
+    through = session.scalar(select(func.max(JournalEntry.id)))
+    previous, held = latest_totals(session)
+    if through is None or through == previous:
+        return through
+    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
+    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
+    newer = session.execute(
+        select(JournalLine.account, debit, credit)
+        .where(  # through the entries' ids: see ``queries.ledger._line_sums``
+            JournalLine.entry_id.in_(
+                select(JournalEntry.id).where(
+                    JournalEntry.id > (previous or 0), JournalEntry.id <= through
+                )
+            )
+        )
+        .group_by(JournalLine.account)
+    )
+    totals = dict(held)
+    for account, debits, credits in newer:
+        old_debits, old_credits = totals.get(account, (Decimal(0), Decimal(0)))
+        totals[account] = (old_debits + debits, old_credits + credits)
+    session.add_all(
+        AccountTotal(through_entry_id=through, account=account, debit=debits, credit=credits)
+        for account, (debits, credits) in totals.items()
+    )
+    session.flush()
+    return through

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, load_only
 
 from loanfund.domain.classification import days_past_due, interest_earned, interest_paid
@@ -88,16 +88,20 @@ def figures_changed(session: Session, loan: Loan, day: dt.date) -> None:
     """A receipt, tranche or schedule change dated ``day`` was recorded on the loan: the
     figures the daily close stored no longer hold for a close on or after ``day``, so they stop
     claiming to (``closed_through`` is cleared; the next close stores them again). Figures of a
-    close before ``day`` still hold and are kept."""
+    close before ``day`` still hold and are kept.
+
+    The row is written whatever it holds, so that it stays locked to the end of the
+    transaction: a daily close storing the loan's figures at the same moment either commits
+    first (and this clears them once it has) or stores them after this change is committed
+    (``daily_close.close_day`` checks for one). A WHERE on ``closed_through`` would skip the
+    row, and not wait, while the close's figures are not yet committed."""
     session.execute(
         update(Loan)
-        .where(
-            Loan.id == loan.id,
-            Loan.closed_through >= day,
-        )
-        .values(closed_through=None)
-        .execution_options(synchronize_session="evaluate")
+        .where(Loan.id == loan.id)
+        .values(closed_through=case((Loan.closed_through >= day, None), else_=Loan.closed_through))
+        .execution_options(synchronize_session=False)
     )
+    session.expire(loan, ["closed_through"])
 
 
 def versions_of(loan: Loan) -> list[ScheduleVersion]:

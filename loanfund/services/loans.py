@@ -46,7 +46,7 @@ from loanfund.queries.loans import commitments, exposure, paid_by_loan
 from loanfund.services import inspection_planning, loan_state
 from loanfund.services.applications import fund_policy
 from loanfund.services.audit import record_event
-from loanfund.services.guards import change_status
+from loanfund.services.guards import change_status, hold_row
 from loanfund.services.ledger import post_entry
 
 
@@ -211,6 +211,8 @@ def request_tranche(
     Raises:
         RuleViolation: every problem with the request, with the figures.
     """
+    # Requests on one loan take turns, so that what is left to request counts them all.
+    hold_row(session, Loan, loan_id)
     loan = load_loan(session, actor, loan_id, Permission.MANAGE_LOANS)
     existing = session.scalar(select(Tranche).where(Tranche.idempotency_key == idempotency_key))
     if existing is not None:

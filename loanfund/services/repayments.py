@@ -29,7 +29,7 @@ from loanfund.domain.loans import LoanStatus, next_loan_status, version_reason_l
 from loanfund.domain.repayments import Allocation, Component, Payoff, allocate, payoff
 from loanfund.models import JournalEntry, Loan, Repayment
 from loanfund.services.audit import record_event
-from loanfund.services.guards import change_status
+from loanfund.services.guards import change_status, hold_row
 from loanfund.services.ledger import post_entry
 from loanfund.services.loan_state import (
     figures_changed,
@@ -75,6 +75,9 @@ def record_repayment(
         RuleViolation: a date in the future or before the last receipt, an unknown channel, an
             amount of zero or above the payoff (with the payoff figure).
     """
+    # Receipts on one loan take turns (each is allocated on the ones before it), and with the
+    # daily close storing the loan's figures (see daily_close.close_day).
+    hold_row(session, Loan, loan_id)
     loan = load_loan(session, actor, loan_id, Permission.MANAGE_LOANS)
     existing = session.scalar(select(Repayment).where(Repayment.idempotency_key == idempotency_key))
     if existing is not None:
