@@ -1,9 +1,9 @@
-"""A daily close killed with SIGKILL in the middle, on a file database, then run again, ends
-in the same state as a close that was never interrupted."""
+"""A daily close killed with SIGKILL in the middle, then run again, ends in the same state as a
+close that was never interrupted (on SQLite files, or on fresh PostgreSQL databases when
+LOANFUND_TEST_DATABASE_URL is PostgreSQL: see ``crash_support``)."""
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,42 +12,25 @@ import textwrap
 import pytest
 from sqlalchemy import select
 
-from loanfund.app import create_app
-from loanfund.domain.access import SYSTEM
 from loanfund.models import (
     BusinessDay,
     DebtGroupChange,
     JournalEntry,
     Loan,
     PortfolioSnapshot,
-    db,
 )
 from loanfund.queries.ledger import account_balances
 from loanfund.services.daily_close import close_through
-from loanfund.services.demo import load_demo_fund
-from loanfund.services.file_store import FileStore
-from loanfund.services.settings import initialize_fund
 from tests.conftest import TODAY
+from tests.integration.crash_support import crash_databases, demo_database, opened
 
 THROUGH = TODAY + dt.timedelta(days=20)
 
 
-def _settings(path):
-    return {
-        "DATABASE_URL": f"sqlite:///{path}",
-        "TESTING": True,
-        "DEFAULT_LOCALE": "en",
-        "LANGUAGES": ["en", "vi"],
-        "UPLOAD_DIR": str(path.parent / "uploads"),
-    }
-
-
-def _state(path):
+def _state(databases, url):
     """Everything the close writes, in a comparable form."""
-    app = create_app(_settings(path))
-    with app.app_context():
-        session = db.session
-        state = {
+    with opened(databases, url) as session:
+        return {
             "loans": [
                 (
                     loan.id,
@@ -81,64 +64,45 @@ def _state(path):
                 for e in session.scalars(select(JournalEntry))
             ),
         }
-        db.session.remove()
-        db.engine.dispose()
-    return state
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is a POSIX signal")
 def test_a_close_killed_midway_finishes_with_the_same_result(tmp_path):
-    crashed, calm = tmp_path / "crashed.sqlite3", tmp_path / "calm.sqlite3"
-    app = create_app(_settings(crashed))
-    with app.app_context(), app.test_request_context():
-        db.create_all()
-        initialize_fund(
-            db.session, actor=SYSTEM, fund_name="Demo", currency="VND", timezone="Asia/Ho_Chi_Minh"
+    with crash_databases(tmp_path) as databases:
+        crashed = demo_database(databases, "crashed")
+        calm = databases.copy(crashed, "calm")
+
+        # Close 20 more days in batches of 2 loans, killed in the 9th loan's ageing (day 2).
+        script = textwrap.dedent(
+            f"""
+            import datetime as dt, os, signal
+            from loanfund.app import create_app
+            from loanfund.models import db
+            from loanfund.services import daily_close
+
+            daily_close.BATCH = 2
+            age, calls = daily_close._age, [0]
+
+            def dying_age(*args, **kwargs):
+                calls[0] += 1
+                if calls[0] == 9:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return age(*args, **kwargs)
+
+            daily_close._age = dying_age
+            app = create_app({databases.settings(crashed)!r})
+            with app.app_context():
+                daily_close.close_through(db.session, through=dt.date.fromisoformat("{THROUGH}"))
+            """
         )
-        load_demo_fund(
-            db.session,
-            hash_password=lambda password: "x",
-            today=TODAY,
-            store=FileStore(tmp_path / "uploads"),
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, timeout=300, env=dict(os.environ)
         )
-        db.session.remove()
-        db.engine.dispose()
-    shutil.copy(crashed, calm)
+        assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
+        half = _state(databases, crashed)
+        assert "running" in {status for _day, status in half["days"]}, half["days"][-3:]
 
-    # Close 20 more days in batches of 2 loans, killed in the 9th loan's ageing (day 2).
-    script = textwrap.dedent(
-        f"""
-        import datetime as dt, os, signal
-        from loanfund.app import create_app
-        from loanfund.models import db
-        from loanfund.services import daily_close
-
-        daily_close.BATCH = 2
-        age, calls = daily_close._age, [0]
-
-        def dying_age(*args, **kwargs):
-            calls[0] += 1
-            if calls[0] == 9:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return age(*args, **kwargs)
-
-        daily_close._age = dying_age
-        app = create_app({_settings(crashed)!r})
-        with app.app_context():
-            daily_close.close_through(db.session, through=dt.date.fromisoformat("{THROUGH}"))
-        """
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, timeout=300, env=dict(os.environ)
-    )
-    assert result.returncode == -signal.SIGKILL, result.stderr.decode()[-2000:]
-    half = _state(crashed)
-    assert "running" in {status for _day, status in half["days"]}, half["days"][-3:]
-
-    for path in (crashed, calm):
-        app = create_app(_settings(path))
-        with app.app_context():
-            close_through(db.session, through=THROUGH)
-            db.session.remove()
-            db.engine.dispose()
-    assert _state(crashed) == _state(calm)
+        for url in (crashed, calm):
+            with opened(databases, url) as session:
+                close_through(session, through=THROUGH)
+        assert _state(databases, crashed) == _state(databases, calm)
