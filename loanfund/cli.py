@@ -714,8 +714,10 @@ def register_commands(app: Flask) -> None:
     # Imported here: the backup commands run this module's position report.
     from loanfund.backup_commands import backup_group
     from loanfund.bench.commands import bench_group
+    from loanfund.db_roles import grant_app_role_command
 
     app.cli.add_command(backup_group)
+    app.cli.add_command(grant_app_role_command)
     app.cli.add_command(bench_group)
 
 

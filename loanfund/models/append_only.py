@@ -59,6 +59,11 @@ def _refuse_bulk(state: ORMExecuteState) -> None:
             raise AppendOnlyError(f"{mapper.local_table.name} is append-only: refused an {verb}")
 
 
+def append_only_tables() -> list[str]:
+    """The names of the append-only tables, sorted (``loanfund grant-app-role`` reads them)."""
+    return sorted(inspect(model).local_table.name for model in _GUARDED)
+
+
 def forbid_changes(model: type) -> None:
     """Refuse, through the ORM, every UPDATE and DELETE of ``model``'s rows."""
     _GUARDED.add(model)
