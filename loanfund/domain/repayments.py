@@ -203,11 +203,14 @@ def _penalty_since(
     days = (day - (state.accrued_to or state.due.due_on)).days
     if days <= 0:
         return Decimal(0)
+    principal_left, interest_left = state.principal_left, state.interest_left
+    if principal_left <= 0 and interest_left <= 0:  # settled: nothing to accrue on
+        return Decimal(0)
     # principal × rate% × overdue% ÷ 10,000 × days ÷ days in year, exactly; and the unpaid
     # interest × late-interest rate% (× 100 ÷ 10,000) × days ÷ days in year.
     base = MONEY_CONTEXT.add(
-        MONEY_CONTEXT.multiply(max(state.principal_left, Decimal(0)), rates[0]),
-        MONEY_CONTEXT.multiply(max(state.interest_left, Decimal(0)), rates[1]),
+        MONEY_CONTEXT.multiply(max(principal_left, Decimal(0)), rates[0]),
+        MONEY_CONTEXT.multiply(max(interest_left, Decimal(0)), rates[1]),
     )
     if not base:
         return Decimal(0)
@@ -356,16 +359,32 @@ def allocate(
 
     overdue = [s for s in states if s.due.due_on < received_on]
     current = _current(states, received_on)
+    # Once the receipt is spent nothing more is paid: the loops stop there (a replay of a
+    # loan's history allocates every receipt again, most of them spent on the first lines).
     for component in ORDERS[terms.order]:
+        if left <= 0:
+            break
+        # (``pay`` takes nothing where nothing is owed: settled installments are passed by.)
         if component is Component.OVERDUE_PRINCIPAL:
             for state in overdue:
-                pay(state, component, state.principal_left)
+                if left <= 0:
+                    break
+                owed = state.principal_left
+                if owed > 0:
+                    pay(state, component, owed)
         elif component is Component.OVERDUE_INTEREST:
             for state in overdue:
-                pay(state, component, state.interest_left)
+                if left <= 0:
+                    break
+                owed = state.interest_left
+                if owed > 0:
+                    pay(state, component, owed)
         elif component is Component.PENALTY:
             for state in states:
-                pay(state, component, _penalty_due(state, terms))
+                if left <= 0:
+                    break
+                if state.penalty_accrued:
+                    pay(state, component, _penalty_due(state, terms))
         elif component is Component.CURRENT_INTEREST and current is not None:
             pay(current, component, _current_interest_due(current, terms, received_on))
         elif component is Component.CURRENT_PRINCIPAL and current is not None:

@@ -110,7 +110,7 @@ def _age(
     loan: Loan,
     day: dt.date,
     limits: Thresholds,
-    receipts: list[Repayment] | None = None,
+    receipts: list[Any] | None = None,
 ) -> None:
     figures = figures_on(*replay(session, loan, as_of=day, receipts=receipts), day)
     loan.days_past_due = figures.days_past_due
@@ -124,7 +124,7 @@ def _age(
     loan.closed_through = day
 
 
-def _what_was_read(receipts: list[Repayment], loan: Loan) -> tuple[int, int, int]:
+def _what_was_read(receipts: list[Any], loan: Loan) -> tuple[int, int, int]:
     """What a loan was aged with, in three numbers: its posted receipts, the last one's
     sequence, its schedule versions (a receipt recorded, reversed or a schedule change made
     later changes one of them)."""
