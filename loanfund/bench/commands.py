@@ -126,12 +126,46 @@ def bench_generate_command(loans: int, database: str | None, seed: int, today: s
     "--part",
     "parts",
     multiple=True,
-    type=click.Choice(["close", "ledger", "pages", "schedules"]),
+    type=click.Choice(["close", "ledger", "pages", "schedules", "latency"]),
     help="Only these measurements (repeat the option); default: all of them.",
 )
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option("--email", default="admin@demo.quyhtx.vn", show_default=True, help="Who reads.")
 @click.option("--password", default=None, help="Their password (default: the demo's).")
+@click.option(
+    "--users",
+    "users_text",
+    default="8,32",
+    show_default=True,
+    help="Latency: concurrent simulated users, one phase per number (comma-separated).",
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(min=0.5),
+    default=30.0,
+    show_default=True,
+    help="Latency: length of each phase, once every user has signed in.",
+)
+@click.option(
+    "--think",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Latency: a user waits 0.5 to 1.5 times this many seconds between two pages.",
+)
+@click.option(
+    "--server",
+    type=click.Choice(["waitress", "gunicorn"]),
+    default="waitress",
+    show_default=True,
+    help="Latency: waitress as `loanfund serve` runs it, or gunicorn with --workers processes.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Latency, gunicorn: worker processes (default: one per CPU).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
 def bench_run_command(
@@ -140,17 +174,25 @@ def bench_run_command(
     repeat: int,
     email: str,
     password: str | None,
+    users_text: str,
+    seconds: float,
+    think: float,
+    server: str,
+    workers: int | None,
     as_json: bool,
 ) -> None:
     """Measure the fund in the database: the close of the next business date (it changes the
     database as the scheduler would), the portfolio ledger next to xlsxwriter alone, the
-    busiest pages' SQL statements and times, and the schedule engine (see
-    loanfund.bench.run)."""
+    busiest pages' SQL statements and times, the schedule engine (see loanfund.bench.run),
+    and the pages' latency under concurrent users against the production server on
+    127.0.0.1 (see loanfund.bench.latency; needs locust, in the dev extra)."""
+    import importlib.util
     import json
     import os
     import platform
 
-    from loanfund.bench import run
+    from loanfund.bench import latency, run
+    from loanfund.config import upload_dir
     from loanfund.models import db
     from loanfund.services.daily_close import last_closed
     from loanfund.services.demo_data import DEMO_PASSWORD
@@ -158,7 +200,20 @@ def bench_run_command(
     app, _uploads = _target_app(database)
     with app.app_context():
         url = db.engine.url.render_as_string(hide_password=False)
-    chosen = set(parts or ("close", "ledger", "pages", "schedules"))
+    try:
+        users = [int(part) for part in users_text.split(",") if part.strip()]
+    except ValueError:
+        users = []
+    if not users or min(users) < 1:
+        raise click.BadParameter(
+            f"whole numbers of users, like 8,32: {users_text!r}", param_hint="--users"
+        )
+    has_locust = importlib.util.find_spec("locust") is not None
+    if "latency" in parts and not has_locust:
+        raise click.ClickException("The latency part needs locust: pip install -e '.[dev]'.")
+    if server == "gunicorn" and importlib.util.find_spec("gunicorn") is None:
+        raise click.ClickException("--server gunicorn needs gunicorn: pip install -e '.[dev]'.")
+    chosen = set(parts or ("close", "ledger", "pages", "schedules", "latency"))
     figures: dict[str, Any] = {
         "machine": {
             "platform": platform.platform(),
@@ -181,6 +236,22 @@ def bench_run_command(
         figures["pages"] = run.measure_pages(app, email=email, password=password or DEMO_PASSWORD)
     if "schedules" in chosen:
         figures["schedules"] = run.measure_schedules()
+    if "latency" in chosen and has_locust:
+        figures["latency"] = latency.measure_latency(
+            {"DATABASE_URL": url, "UPLOAD_DIR": str(upload_dir(app.config["LOANFUND"]))},
+            email=email,
+            password=password or DEMO_PASSWORD,
+            loan_ids=latency.spread_loan_ids(app),
+            pages=run.PAGES,
+            users=users,
+            seconds=seconds,
+            think_seconds=think,
+            server=server,
+            workers=workers,
+            threads=app.config["LOANFUND"]["THREADS"],
+        )
+    elif "latency" in chosen:
+        figures["latency"] = None  # locust is not installed
     if as_json:
         click.echo(json.dumps(figures, indent=2, default=str))
         return

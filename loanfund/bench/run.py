@@ -9,10 +9,9 @@ On the database it is given (a fund made by ``loanfund bench generate``, or any 
   fastest of ``--repeat`` runs);
 - **pages**: the busiest pages, each requested by the fund's administrator through the app (no
   network): SQL statements per request and the median time of a few requests;
-- **schedules**: the schedule engine's throughput.
-
-The web latency under concurrent users (a load tool against the production server) is not
-measured here yet.
+- **schedules**: the schedule engine's throughput;
+- **latency**: the pages' latency under concurrent users, locust against the production server
+  on 127.0.0.1 (``loanfund.bench.latency``).
 """
 
 from __future__ import annotations
@@ -196,4 +195,10 @@ def table(figures: dict[str, Any]) -> Iterable[str]:
             f"(60 months), {schedules['equal_principal_120_per_second']:,.0f} equal-principal "
             "schedules/s (120 months)"
         )
-    yield "web latency under 8 and 32 concurrent users: not measured by this command yet"
+    if "latency" in figures:
+        if figures["latency"] is None:
+            yield "web latency: not measured, locust is not installed (pip install -e '.[dev]')"
+        else:
+            from loanfund.bench.latency import table as latency_table
+
+            yield from latency_table(figures["latency"])
