@@ -87,6 +87,7 @@ from loanfund.models import (
 from loanfund.models.types import money_digits
 from loanfund.services import loan_state
 from loanfund.services.applications import fund_policy
+from loanfund.services.ledger import recount_receivables
 from loanfund.services.repayments import _allocation_json, _entry_lines
 
 #: Synthetic loans written per transaction.
@@ -1234,6 +1235,9 @@ def generate_fund(
     generator.capital(rows)
     _write(session, rows, counts)
     _reset_sequences(session)
+    # The journal was written around post_entry: each loan's balance on loans receivable is
+    # counted from it once.
+    recount_receivables(session)
     session.commit()
     if progress is not None:
         progress(made, loans)

@@ -73,6 +73,11 @@ class Loan(Base):
     #: The schedule version whose installments the latest inflow forecast counted for this
     #: loan (``None``: not counted). Written by the daily close (``services.forecast``).
     inflow_version_id: Mapped[Optional[int]] = mapped_column()
+    #: The loan's balance on loans receivable in the journal (its principal outstanding as the
+    #: books hold it now), moved by ``services.ledger.post_entry`` in the same transaction as
+    #: each entry that debits or credits it, so that lists sort and filter on a column instead
+    #: of summing millions of journal lines.
+    receivable: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     schedule_options: Mapped[dict[str, Any]] = mapped_column(JSON)
     conditions: Mapped[str] = mapped_column(Text, default="")
     signed_on: Mapped[Optional[dt.date]] = mapped_column()

@@ -26,14 +26,11 @@ from loanfund.domain.calendar import working_days_between
 from loanfund.domain.cooperatives import CooperativeStatus, LegalType
 from loanfund.domain.exports import ExportList, ListExport
 from loanfund.domain.inspections import InspectionKind, Verdict
-from loanfund.domain.ledger import Account
 from loanfund.domain.loans import LoanStatus, TrancheStatus
 from loanfund.domain.policy import Policy
 from loanfund.models import (
     Cooperative,
     Inspection,
-    JournalEntry,
-    JournalLine,
     Loan,
     LoanApplication,
     LoanProduct,
@@ -321,22 +318,6 @@ def _disbursed() -> Any:
     return paid, func.coalesce(paid.c.amount, 0, type_=Money())
 
 
-def _outstanding() -> Any:
-    """Each loan's principal outstanding from the journal: loans-receivable debits less
-    credits (as ``queries.loans.principal_by_loan``)."""
-    principal = (
-        select(
-            JournalEntry.loan_id.label("loan_id"),
-            (func.sum(JournalLine.debit) - func.sum(JournalLine.credit)).label("amount"),
-        )
-        .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
-        .where(JournalLine.account == Account.LOANS_RECEIVABLE, JournalEntry.loan_id.is_not(None))
-        .group_by(JournalEntry.loan_id)
-        .subquery("principal")
-    )
-    return principal, func.coalesce(principal.c.amount, 0, type_=Money())
-
-
 @dataclass(frozen=True, slots=True)
 class LoanFilters:
     """Loans; ``cooperative_id`` limits them to one cooperative's (an applicant's)."""
@@ -347,7 +328,8 @@ class LoanFilters:
 
 def _loan_parts() -> tuple[Listing, Select[Any]]:
     paid, disbursed = _disbursed()
-    principal, outstanding = _outstanding()
+    # What the books hold on loans receivable for the loan, kept by each posting.
+    outstanding = Loan.receivable
     base = (
         select(
             Loan,
@@ -357,7 +339,6 @@ def _loan_parts() -> tuple[Listing, Select[Any]]:
         )
         .join(Cooperative, Cooperative.id == Loan.cooperative_id)
         .outerjoin(paid, paid.c.loan_id == Loan.id)
-        .outerjoin(principal, principal.c.loan_id == Loan.id)
     )
     listing = Listing(
         sorts={

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from loanfund.domain.access import Actor, Permission, authorize
 from loanfund.domain.errors import (
@@ -18,7 +19,7 @@ from loanfund.domain.errors import (
 )
 from loanfund.domain.i18n import _, fmt_date, fmt_money
 from loanfund.domain.ledger import Account, EntryKind, Line, require_balanced
-from loanfund.models import AccountTotal, CapitalMovement, JournalEntry, JournalLine
+from loanfund.models import AccountTotal, CapitalMovement, JournalEntry, JournalLine, Loan
 from loanfund.models.types import Money, money_digits
 from loanfund.services.audit import record_event
 from loanfund.services.guards import change_status
@@ -74,6 +75,12 @@ def post_entry(
     ]
     session.add(entry)
     session.flush()
+    moved = sum(
+        (line.debit - line.credit for line in checked if line.account is Account.LOANS_RECEIVABLE),
+        Decimal(0),
+    )
+    if moved:
+        _move_receivable(session, loan_id, moved)
     record_event(
         session,
         actor=actor,
@@ -389,6 +396,35 @@ def pending_capital_movements(session: Session) -> list[CapitalMovement]:
             .where(CapitalMovement.status == "requested")
             .order_by(CapitalMovement.id)
         )
+    )
+
+
+def _move_receivable(session: Session, loan_id: int | None, amount: Decimal) -> None:
+    """Add ``amount`` to the loan's balance on loans receivable (``Loan.receivable``)."""
+    if loan_id is None:
+        raise ValueError("an entry on loans receivable must name its loan")
+    session.execute(
+        update(Loan)
+        .where(Loan.id == loan_id)
+        .values(receivable=Loan.receivable + amount)
+        .execution_options(synchronize_session=False)
+    )
+    held = session.identity_map.get(identity_key(Loan, loan_id))
+    if held is not None:
+        session.expire(held, ["receivable"])
+
+
+def recount_receivables(session: Session) -> None:
+    """Set every loan's ``receivable`` from the journal (after rows were written in bulk,
+    around :func:`post_entry`: the benchmark's generator)."""
+    moved = (
+        select(func.coalesce(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.loan_id == Loan.id, JournalLine.account == Account.LOANS_RECEIVABLE)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Loan).values(receivable=moved).execution_options(synchronize_session=False)
     )
 
 

@@ -301,6 +301,10 @@ def make_machine(session, world, loans):
             for loan in self.loans:
                 assert 0 <= outstanding.get(loan.id, D(0)) <= paid.get(loan.id, D(0))
                 assert paid.get(loan.id, D(0)) <= loan.amount
+            # Each loan's own balance, kept by the postings, is the journal's sum for it.
+            for loan in self.loans:
+                held = session.scalar(select(Loan.receivable).where(Loan.id == loan.id))
+                assert held == outstanding.get(loan.id, D(0)), loan.contract_no
             balances = account_balances(session)
             assert balances[Account.CASH] >= 0
             assert balances[Account.LOANS_RECEIVABLE] == sum(outstanding.values(), D(0))

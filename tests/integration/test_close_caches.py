@@ -49,7 +49,10 @@ PAIRS = [
     (debit, credit)
     for debit in Account
     for credit in Account
-    if debit is not credit and (debit in _MEMO) == (credit in _MEMO)
+    if debit is not credit
+    and (debit in _MEMO) == (credit in _MEMO)
+    # An entry on loans receivable names its loan: the loans' own tests post those.
+    and Account.LOANS_RECEIVABLE not in (debit, credit)
 ]
 
 

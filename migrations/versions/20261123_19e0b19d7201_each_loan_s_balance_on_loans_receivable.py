@@ -1,0 +1,39 @@
+"""each loan's balance on loans receivable
+
+``loan.receivable``: what the journal holds on loans receivable for the loan, moved by every
+posting in its own transaction from now on, and counted here from the journal once. The loans
+list sorts and filters on it instead of summing every journal line of every loan.
+
+Revision ID: 19e0b19d7201
+Revises: ada9f1147f29
+Create Date: 2026-11-23 22:59:22.166518
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '19e0b19d7201'
+down_revision = 'ada9f1147f29'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('loan', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('receivable', sa.BigInteger(), nullable=False, server_default='0')
+        )
+    op.execute(
+        "UPDATE loan SET receivable = COALESCE(("
+        " SELECT SUM(journal_line.debit) - SUM(journal_line.credit)"
+        " FROM journal_line JOIN journal_entry ON journal_entry.id = journal_line.entry_id"
+        " WHERE journal_entry.loan_id = loan.id AND journal_line.account = 'loans_receivable'"
+        "), 0)"
+    )
+
+
+def downgrade():
+    with op.batch_alter_table('loan', schema=None) as batch_op:
+        batch_op.drop_column('receivable')
