@@ -25,13 +25,23 @@ def upgrade():
         batch_op.add_column(
             sa.Column('receivable', sa.BigInteger(), nullable=False, server_default='0')
         )
-    op.execute(
-        "UPDATE loan SET receivable = COALESCE(("
-        " SELECT SUM(journal_line.debit) - SUM(journal_line.credit)"
-        " FROM journal_line JOIN journal_entry ON journal_entry.id = journal_line.entry_id"
-        " WHERE journal_entry.loan_id = loan.id AND journal_line.account = 'loans_receivable'"
-        "), 0)"
-    )
+    # Summed in one pass and written loan by loan: an UPDATE with a correlated sum makes
+    # SQLite walk every loans-receivable line once per loan.
+    bind = op.get_bind()
+    sums = bind.execute(
+        sa.text(
+            "SELECT journal_entry.loan_id, SUM(journal_line.debit) - SUM(journal_line.credit)"
+            " FROM journal_line JOIN journal_entry ON journal_entry.id = journal_line.entry_id"
+            " WHERE journal_line.account = 'loans_receivable'"
+            " AND journal_entry.loan_id IS NOT NULL"
+            " GROUP BY journal_entry.loan_id"
+        )
+    ).all()
+    if sums:
+        bind.execute(
+            sa.text("UPDATE loan SET receivable = :amount WHERE id = :loan_id"),
+            [{"loan_id": loan_id, "amount": amount} for loan_id, amount in sums],
+        )
 
 
 def downgrade():
