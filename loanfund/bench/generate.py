@@ -1239,6 +1239,11 @@ def generate_fund(
     # counted from it once.
     recount_receivables(session)
     session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        # Planner statistics for the tables just filled, as autovacuum would gather them in a
+        # while: without them the first measurements would time plans made blind.
+        session.execute(text("ANALYZE"))
+        session.commit()
     if progress is not None:
         progress(made, loans)
     return {
