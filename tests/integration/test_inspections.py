@@ -30,6 +30,7 @@ from loanfund.services.inspections import (
     submit_inspection,
 )
 from loanfund.services.repayments import payoff_quote
+from tests.conftest import TODAY
 from tests.integration.conftest import disbursed_loan
 
 D = Decimal
@@ -229,3 +230,41 @@ def test_misuse_leads_to_a_recall_decided_by_someone_else(session, world, loan, 
     # 300,000,000 × 8.1 % × 10/365 = 665,753.4 → 665,753.
     quote = payoff_quote(session, loan, dt.date(2027, 2, 11))
     assert quote.total == (D(1_331_507) + D(1_375_890) + D(399_452) + D(300_000_000) + D(665_753))
+
+
+def test_the_dashboards_inspection_figures_count_every_visit_and_each_loans_last(session, world):
+    """Three visits done on two loans and one planned: worked out by hand.
+
+    Loan A: on time and "fully" (day 10, due 12), then late and "partly" (day 40, due 35).
+    Loan B: on time and "fully" (day 20, due 20), and a visit still planned (due day 50).
+    Done 3, on time 2 of 3 = 66.67 %; loans inspected 2; their last visits: A "partly",
+    B "fully", so 1 of 2 = 50.00 % verified as used for the stated purpose."""
+    from loanfund.queries.inspections import figures
+
+    first = disbursed_loan(session, world, amount=Decimal(100_000_000), key="fig-a")
+    second = disbursed_loan(session, world, amount=Decimal(100_000_000), key="fig-b")
+    session.execute(Inspection.__table__.delete())  # the visits the payouts planned
+    day = TODAY - dt.timedelta(days=60)
+
+    def visit(loan, visited, due, use):
+        session.add(
+            Inspection(
+                loan_id=loan.id,
+                kind="periodic",
+                status="done" if use else "planned",
+                due_on=day + dt.timedelta(days=due),
+                visited_on=day + dt.timedelta(days=visited) if use else None,
+                funds_use=use,
+            )
+        )
+
+    visit(first, 10, 12, "fully")
+    visit(first, 40, 35, "partly")
+    visit(second, 20, 20, "fully")
+    visit(second, None, 50, None)
+    session.flush()
+    found = figures(session, today=TODAY)
+    assert (found.done, found.loans_inspected) == (3, 2)
+    assert found.on_time_pct == Decimal("66.67")
+    assert found.purpose_verified_pct == Decimal("50.00")
+    assert found.overdue_visits == 1  # the planned one, due 10 days before TODAY
