@@ -103,6 +103,7 @@ class Tranche(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_tranche_value_date_status_amount", "value_date", "status", "amount"),
+        Index("ix_tranche_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -233,5 +234,8 @@ class Repayment(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: A reversal is asked for by one person (with the reason) and approved by another.
     reversal_reason: Mapped[str] = mapped_column(Text, default="")
-    reversal_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    #: Indexed: the receipts waiting for a reversal's approval are found among millions.
+    reversal_requested_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("user.id"), index=True
+    )
     reversed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))

@@ -2,7 +2,8 @@
 
 ``loan.receivable``: what the journal holds on loans receivable for the loan, moved by every
 posting in its own transaction from now on, and counted here from the journal once. The loans
-list sorts and filters on it instead of summing every journal line of every loan.
+list sorts and filters on it instead of summing every journal line of every loan. Receipts
+waiting for a reversal's approval and tranches by status are found by index.
 
 Revision ID: 19e0b19d7201
 Revises: ada9f1147f29
@@ -25,6 +26,11 @@ def upgrade():
         batch_op.add_column(
             sa.Column('receivable', sa.BigInteger(), nullable=False, server_default='0')
         )
+    # The receipts and tranches waiting for a second person, found by index.
+    op.create_index(
+        "ix_repayment_reversal_requested_by_id", "repayment", ["reversal_requested_by_id"]
+    )
+    op.create_index("ix_tranche_status", "tranche", ["status"])
     # Summed in one pass and written loan by loan: an UPDATE with a correlated sum makes
     # SQLite walk every loans-receivable line once per loan.
     bind = op.get_bind()
@@ -45,5 +51,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_tranche_status", table_name="tranche")
+    op.drop_index("ix_repayment_reversal_requested_by_id", table_name="repayment")
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_column('receivable')
