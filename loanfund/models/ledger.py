@@ -116,9 +116,7 @@ class AccountTotal(Base):
     __tablename__ = "account_total"
 
     through_entry_id: Mapped[int] = mapped_column(primary_key=True)
-    account: Mapped[Account] = mapped_column(
-        enum_column_type(Account, "account"), primary_key=True
-    )
+    account: Mapped[Account] = mapped_column(enum_column_type(Account, "account"), primary_key=True)
     debit: Mapped[Decimal] = mapped_column(Money)
     credit: Mapped[Decimal] = mapped_column(Money)
 

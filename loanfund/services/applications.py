@@ -869,11 +869,14 @@ def link_related_borrowers(
     return link
 
 
-def unlink_related_borrowers(session: Session, *, actor: Actor, link_id: int) -> None:
-    """Remove a related-borrowers link recorded by mistake (audited with its reason)."""
+def unlink_related_borrowers(
+    session: Session, *, actor: Actor, link_id: int, cooperative_id: int | None = None
+) -> None:
+    """Remove a related-borrowers link recorded by mistake (audited with its reason); with
+    ``cooperative_id``, only a link of that cooperative (another's is not found)."""
     authorize(actor, Permission.APPRAISE)
     link = session.get(RelatedBorrowers, link_id)
-    if link is None:
+    if link is None or cooperative_id not in (None, link.cooperative_id, link.related_id):
         raise NotFound(_("No such link."))
     record_event(
         session,

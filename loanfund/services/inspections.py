@@ -11,6 +11,7 @@ interest runs after it), moves the loan to ``recalled`` and tells the cooperativ
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loanfund.domain.access import Actor, Permission, authorize
+from loanfund.domain.documents import clean_filename
 from loanfund.domain.errors import InvalidTransition, NotFound, NotPermitted, RuleViolation
 from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.inspections import (
@@ -183,6 +185,14 @@ def save_draft(
     return inspection
 
 
+def _photo_label(filename: str) -> str:
+    """A photo's name as kept and shown: its last path part, without control or invisible
+    characters (PostgreSQL stores no NUL; a right-to-left mark would disguise the name)."""
+    name = clean_filename(filename)
+    kept = (char for char in name if unicodedata.category(char) not in ("Cc", "Cf", "Cs"))
+    return "".join(kept)[:200]
+
+
 def add_photos(
     session: Session,
     *,
@@ -201,8 +211,9 @@ def add_photos(
         if len(inspection.photos) + len(kept) >= MAX_PHOTOS:
             problems.append(_("A visit has at most %(count)s photos.", count=MAX_PHOTOS))
             break
+        label = _photo_label(filename)
         try:
-            photo = process_photo(data, filename=filename, store=store)
+            photo = process_photo(data, filename=label, store=store)
         except RuleViolation as error:
             problems.extend(error.problems)
             continue
@@ -213,7 +224,7 @@ def add_photos(
             width=photo.width,
             height=photo.height,
             size_bytes=photo.stored.size,
-            original_name=filename[:200],
+            original_name=label,
             taken_at=photo.taken_at,
             gps_latitude=photo.latitude,
             gps_longitude=photo.longitude,
@@ -221,6 +232,15 @@ def add_photos(
         )
         session.add(row)
         kept.append(row)
+    if kept:
+        session.flush()
+        _audit(
+            session,
+            actor,
+            inspection.loan_id,
+            "inspection.photo_add",
+            after={"inspection": inspection.id, "photos": [row.id for row in kept]},
+        )
     session.commit()
     if problems:
         raise RuleViolation(problems)
@@ -233,6 +253,13 @@ def remove_photo(session: Session, *, actor: Actor, photo_id: int) -> None:
         raise NotFound(_("No such photo."))
     inspection = load_inspection(session, actor, photo.inspection_id, Permission.INSPECT)
     _may_record(actor, inspection)
+    _audit(
+        session,
+        actor,
+        inspection.loan_id,
+        "inspection.photo_remove",
+        before={"inspection": inspection.id, "photo": photo.id, "name": photo.original_name},
+    )
     session.delete(photo)
     session.commit()
 

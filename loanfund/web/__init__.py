@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_security import SQLAlchemyUserDatastore, current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from loanfund.config import PROJECT_ROOT
 from loanfund.domain.access import Permission
@@ -141,8 +142,21 @@ def _nav_context() -> dict[str, Any]:
     }
 
 
+class RecordNumberConverter(IntegerConverter):
+    """``<int:…>`` in a URL: a record number in ASCII digits that the database's integer keys
+    can hold. A larger one names no record (404) instead of failing in the database (a server
+    error); other digits ("١٢", which ``int`` reads as 12) name none either."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_web(app: Flask) -> None:
     """Bind extensions, blueprints, error pages, headers and template helpers to ``app``."""
+    app.url_map.converters["int"] = RecordNumberConverter
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     migrate.init_app(
@@ -153,12 +167,14 @@ def init_web(app: Flask) -> None:
         compare_type=True,
     )
     datastore = SQLAlchemyUserDatastore(db, User, Role)
-    security.init_app(
-        app,
-        datastore,
-        mail_util_cls=OutboxMailUtil,
-        datetime_factory=utcnow,
-    )
+    # Flask-Security takes its mailer only in its constructor (``init_app`` ignores a
+    # ``mail_util_cls``), and the extension is made unbound: without this its emails (password
+    # reset, "your password was changed") went to a mailer that does not exist, a server error.
+    security._mail_util_cls = OutboxMailUtil
+    # An address is checked for its form only: with its domain looked up in the DNS, a reset
+    # asked for without DNS (or for a domain without mail records) was dropped without a word.
+    app.config.setdefault("SECURITY_EMAIL_VALIDATOR_ARGS", {"check_deliverability": False})
+    security.init_app(app, datastore, datetime_factory=utcnow)
     limiter.init_app(app)
 
     from loanfund.web.admin.routes import bp as admin_bp

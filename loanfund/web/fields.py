@@ -29,6 +29,12 @@ def no_control_characters(form: Any, field: Field) -> None:
         raise ValidationError(_l("Remove the invisible control characters from this field."))
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether a posted text holds invisible control characters (line breaks and tabs aside),
+    which the forms refuse: PostgreSQL stores no NUL, and they break printing and exports."""
+    return bool(_CONTROL.search(text)) or any(unicodedata.category(ch) == "Cs" for ch in text)
+
+
 def posted_id(raw: str) -> int | None:
     """A record number posted by a page (ASCII digits, within a database integer), or
     ``None``: ``"²"`` passes ``str.isdigit`` but not ``int``, and 10**40 fits no column."""

@@ -203,7 +203,9 @@ def unlink_related(cooperative_id: int, link_id: int) -> Any:
     cooperative = load_cooperative(cooperative_id, Permission.VIEW_COOPERATIVE)
     if ConfirmForm().validate_on_submit():
         try:
-            unlink_related_borrowers(db.session, actor=current_actor(), link_id=link_id)
+            unlink_related_borrowers(
+                db.session, actor=current_actor(), link_id=link_id, cooperative_id=cooperative.id
+            )
         except LoanFundError as error:
             show_refusal(error)
         else:

@@ -46,7 +46,7 @@ from loanfund.services.notifications import users_with_role
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
-from loanfund.web.fields import parse_locale_decimal, posted_id
+from loanfund.web.fields import has_control_characters, parse_locale_decimal, posted_id
 from loanfund.web.listing import (
     FilterField,
     ListView,
@@ -206,6 +206,8 @@ def _parse_visit(fields: dict[str, str]) -> tuple[VisitRecord | None, list[str]]
     visited_on = day("visited_on", _("Visit date"))
     if visited_on is None and not problems:
         problems.append(_("Enter the day of the visit."))
+    if any(has_control_characters(text) for text in fields.values()):
+        problems.append(_("Remove the invisible control characters from what you typed."))
     amount = Decimal(0)
     try:
         amount = parse_locale_decimal(fields.get("amount_verified", "").strip() or "0")
@@ -252,6 +254,8 @@ def visit(inspection_id: int) -> Any:
     actor = current_actor()
     inspection = service.load_inspection(db.session, actor, inspection_id, Permission.INSPECT)
     if inspection.status != InspectionStatus.PLANNED:
+        if request.method == "POST":  # sent again (back button, second tap): nothing changes
+            flash(_("This visit is already recorded; here are its minutes."), "warning")
         return redirect(url_for(".minutes", inspection_id=inspection.id))
     problems: list[str] = []
     status = 200
@@ -373,12 +377,16 @@ def photo(photo_id: int) -> Any:
 @bp.post("/follow-ups/<int:follow_up_id>/done")
 @permission_required(Permission.VIEW_INSPECTIONS)
 def follow_up_done(follow_up_id: int) -> Any:
+    note = request.form.get("note", "")
+    if has_control_characters(note):
+        flash(_("Remove the invisible control characters from what you typed."), "danger")
+        return redirect(request.referrer or url_for(".index"))
     try:
         service.complete_follow_up(
             db.session,
             actor=current_actor(),
             follow_up_id=follow_up_id,
-            note=request.form.get("note", ""),
+            note=note,
             today=fund_today(),
         )
     except LoanFundError as error:

@@ -47,7 +47,7 @@ from loanfund.web.applications.staff_routes import amount_in_words, schedule_wor
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
-from loanfund.web.fields import posted_id
+from loanfund.web.fields import has_control_characters, posted_id
 from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.listing import (
     FilterField,
@@ -477,14 +477,17 @@ def decide_recall(recall_id: int) -> Any:
     recall = db.session.get(Recall, recall_id)
     if recall is None:
         abort(404)
-    verdict = request.form.get("verdict", "")
+    verdict, note = request.form.get("verdict", ""), request.form.get("note", "")[:4000]
+    if has_control_characters(note):
+        flash(_("Remove the invisible control characters from what you typed."), "danger")
+        return redirect(url_for(".detail", loan_id=recall.loan_id, _anchor="recall"))
     try:
         inspections.decide_recall(
             db.session,
             actor=current_actor(),
             recall_id=recall_id,
             verdict=verdict,
-            note=request.form.get("note", "")[:4000],
+            note=note,
             today=fund_today(),
             render_email=notice_email,
         )
@@ -529,14 +532,17 @@ def decide_restructuring(restructuring_id: int) -> Any:
         abort(404)
     actor = current_actor()
     service.load_loan(db.session, actor, proposal.loan_id, Permission.VIEW_LOAN)
-    verdict = request.form.get("verdict", "")
+    verdict, note = request.form.get("verdict", ""), request.form.get("note", "")[:4000]
+    if has_control_characters(note):
+        flash(_("Remove the invisible control characters from what you typed."), "danger")
+        return redirect(url_for(".detail", loan_id=proposal.loan_id, _anchor="restructuring"))
     try:
         restructurings.decide_restructuring(
             db.session,
             actor=actor,
             restructuring_id=restructuring_id,
             verdict=verdict,
-            note=request.form.get("note", "")[:4000],
+            note=note,
             today=fund_today(),
         )
     except LoanFundError as error:
@@ -698,6 +704,10 @@ def reverse_repayment(repayment_id: int) -> Any:
     actor = current_actor()
     service.load_loan(db.session, actor, repayment.loan_id, Permission.VIEW_LOAN)
     loan_id = repayment.loan_id
+    reason = request.form.get("reason", "")[:1000]
+    if has_control_characters(reason):
+        flash(_("Remove the invisible control characters from what you typed."), "danger")
+        return _detail(loan_id)
     try:
         if request.form.get("step") == "approve":
             repayments.approve_reversal(db.session, actor=actor, repayment_id=repayment_id)
@@ -707,7 +717,7 @@ def reverse_repayment(repayment_id: int) -> Any:
                 db.session,
                 actor=actor,
                 repayment_id=repayment_id,
-                reason=request.form.get("reason", "")[:1000],
+                reason=reason,
             )
             flash(_("Reversal asked for; an approver must approve it."), "success")
     except LoanFundError as error:
