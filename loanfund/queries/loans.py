@@ -275,34 +275,48 @@ def changed_since_forecast(
     return changed
 
 
+def latest_forecast(session: Session) -> Any:
+    """The daily close's latest inflow forecast (``None`` before the first)."""
+    from loanfund.models import InflowForecast
+
+    return session.scalar(
+        select(InflowForecast).order_by(InflowForecast.business_date.desc()).limit(1)
+    )
+
+
+def forecast_brought_up(
+    session: Session, forecast: Any, start: str, end: str
+) -> tuple[DayInflows, list[tuple[int, int | None, int | None, Any, Any]]]:
+    """A forecast's days from ``start`` to ``end`` (ISO dates, end excluded) with the loans
+    changed since it recounted on top: each one's counted version taken away, its current one
+    added. Returns the days and those loans (see :func:`changed_since_forecast`)."""
+    days: DayInflows = {}
+    for day, (principal, interest) in forecast.days.items():
+        if start <= day < end:
+            days[day] = [Decimal(principal), Decimal(interest)]
+    changed = changed_since_forecast(session, forecast.through_version_id)
+    for _loan_id, _was, _now, counted, current in changed:
+        if counted is not None:
+            add_installments(days, counted, start, end, sign=-1)
+        if current is not None:
+            add_installments(days, current, start, end)
+    return days, changed
+
+
 def inflow_days(session: Session, *, first: dt.date, until: dt.date) -> DayInflows:
     """Principal and interest of the active loans' current schedules falling due each day
     from ``first`` to ``until`` (excluded): the latest forecast of the daily close with the
     loans changed since on top, or, without a forecast from that day or before, every active
     loan's schedule."""
-    from loanfund.models import InflowForecast
-
     start, end = first.isoformat(), until.isoformat()
-    forecast = session.scalar(
-        select(InflowForecast).order_by(InflowForecast.business_date.desc()).limit(1)
-    )
+    forecast = latest_forecast(session)
+    if forecast is not None and forecast.business_date <= first:
+        return forecast_brought_up(session, forecast, start, end)[0]
     days: DayInflows = {}
-    if forecast is None or forecast.business_date > first:
-        for _loan_id, _version_id, installments in latest_versions(
-            session, LoanModel.status == LoanStatus.ACTIVE
-        ):
-            add_installments(days, installments, start, end)
-        return days
-    for day, (principal, interest) in forecast.days.items():
-        if start <= day < end:
-            days[day] = [Decimal(principal), Decimal(interest)]
-    for _loan_id, _was, _now, counted, current in changed_since_forecast(
-        session, forecast.through_version_id
+    for _loan_id, _version_id, installments in latest_versions(
+        session, LoanModel.status == LoanStatus.ACTIVE
     ):
-        if counted is not None:
-            add_installments(days, counted, start, end, sign=-1)
-        if current is not None:
-            add_installments(days, current, start, end)
+        add_installments(days, installments, start, end)
     return days
 
 

@@ -11,7 +11,6 @@ in the same transaction: the forecast and the marks always agree.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -21,7 +20,8 @@ from loanfund.models import InflowForecast, Loan, ScheduleVersion
 from loanfund.queries.loans import (
     DayInflows,
     add_installments,
-    changed_since_forecast,
+    forecast_brought_up,
+    latest_forecast,
     latest_versions,
 )
 
@@ -41,9 +41,7 @@ def record_forecast(session: Session, day: dt.date) -> int:
         session.execute(text("LOCK TABLE schedule_version IN SHARE MODE"))
     through = session.scalar(select(func.max(ScheduleVersion.id))) or 0
     start = day.isoformat()
-    previous = session.scalar(
-        select(InflowForecast).order_by(InflowForecast.business_date.desc()).limit(1)
-    )
+    previous = latest_forecast(session)
     days: DayInflows = {}
     marks: list[dict[str, int | None]] = []
     if previous is None or previous.business_date > day:
@@ -56,17 +54,8 @@ def record_forecast(session: Session, day: dt.date) -> int:
             add_installments(days, installments, start, _END)
             marks.append({"loan_id": loan_id, "version_id": version_id})
     else:
-        for due_on, (principal, interest) in previous.days.items():
-            if due_on >= start:
-                days[due_on] = [Decimal(principal), Decimal(interest)]
-        for loan_id, _was, now, counted, current in changed_since_forecast(
-            session, previous.through_version_id
-        ):
-            if counted is not None:
-                add_installments(days, counted, start, _END, sign=-1)
-            if current is not None:
-                add_installments(days, current, start, _END)
-            marks.append({"loan_id": loan_id, "version_id": now})
+        days, changed = forecast_brought_up(session, previous, start, _END)
+        marks = [{"loan_id": loan_id, "version_id": now} for loan_id, _was, now, *_ in changed]
     if marks:
         session.execute(
             update(Loan.__table__)
