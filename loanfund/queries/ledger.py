@@ -96,6 +96,14 @@ def account_totals(session: Session, *, as_of: dt.date | None = None) -> Sums:
     )
 
 
+def totals_through(session: Session, through: int) -> Sums:
+    """Every account's debits and credits over the entries numbered up to ``through``: the
+    latest checkpoint (which must count no further) plus the entries after it."""
+    previous, checkpoint = latest_totals(session)
+    newer = _entries(JournalEntry.id > (previous or 0), JournalEntry.id <= through)
+    return _combined((1, checkpoint), (1, _line_sums(session, newer)))
+
+
 def _balances(sums: Sums) -> dict[Account, Decimal]:
     zero = (Decimal(0), Decimal(0))
     return {account: balance_of(account, *sums.get(account, zero)) for account in Account}

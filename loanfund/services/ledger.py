@@ -453,31 +453,15 @@ def record_totals(session: Session) -> int | None:
     would need a privilege the application's role must not have on the journal.) SQLite has
     one writer at a time, which gives the same guarantee.
     """
-    from loanfund.queries.ledger import latest_totals
+    from loanfund.queries.ledger import latest_totals, totals_through
 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(JOURNAL_LOCK)))
     through = session.scalar(select(func.max(JournalEntry.id)))
-    previous, held = latest_totals(session)
+    previous, _held = latest_totals(session)
     if through is None or through == previous:
         return through
-    debit = func.coalesce(func.sum(JournalLine.debit), 0, type_=Money())
-    credit = func.coalesce(func.sum(JournalLine.credit), 0, type_=Money())
-    newer = session.execute(
-        select(JournalLine.account, debit, credit)
-        .where(  # through the entries' ids: see ``queries.ledger._line_sums``
-            JournalLine.entry_id.in_(
-                select(JournalEntry.id).where(
-                    JournalEntry.id > (previous or 0), JournalEntry.id <= through
-                )
-            )
-        )
-        .group_by(JournalLine.account)
-    )
-    totals = dict(held)
-    for account, debits, credits in newer:
-        old_debits, old_credits = totals.get(account, (Decimal(0), Decimal(0)))
-        totals[account] = (old_debits + debits, old_credits + credits)
+    totals = totals_through(session, through)
     session.add_all(
         AccountTotal(through_entry_id=through, account=account, debit=debits, credit=credits)
         for account, (debits, credits) in totals.items()
