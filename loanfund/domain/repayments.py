@@ -41,7 +41,7 @@ import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from loanfund.domain.errors import RuleViolation
 from loanfund.domain.i18n import _, fmt_date, fmt_money
@@ -175,6 +175,47 @@ class Allocation:
         return self.by_component.get(Component.PENALTY, Decimal(0))
 
 
+def state_row(state: InstallmentState) -> list[int | str | None]:
+    """One installment's state as a JSON-safe row that keeps every figure exactly (decimals as
+    text, the penalty unrounded); :func:`state_from_row` reads it back."""
+    due = state.due
+    return [
+        due.n,
+        due.due_on.isoformat(),
+        str(due.principal),
+        str(due.interest),
+        str(due.carried),
+        state.period_start.isoformat(),
+        str(state.principal_paid),
+        str(state.interest_paid),
+        str(state.penalty_accrued),
+        state.accrued_to.isoformat() if state.accrued_to else None,
+        str(state.penalty_paid),
+        str(state.interest_cut),
+    ]
+
+
+def state_from_row(row: Sequence[Any]) -> InstallmentState:
+    """The state :func:`state_row` wrote."""
+    n, due_on, principal, interest, carried, start, p_paid, i_paid, accrued, to, paid, cut = row
+    return InstallmentState(
+        due=Due(
+            int(n),
+            dt.date.fromisoformat(due_on),
+            Decimal(principal),
+            Decimal(interest),
+            Decimal(carried),
+        ),
+        period_start=dt.date.fromisoformat(start),
+        principal_paid=Decimal(p_paid),
+        interest_paid=Decimal(i_paid),
+        penalty_accrued=Decimal(accrued),
+        accrued_to=dt.date.fromisoformat(to) if to else None,
+        penalty_paid=Decimal(paid),
+        interest_cut=Decimal(cut),
+    )
+
+
 def initial_state(dues: Sequence[Due], disbursed_on: dt.date) -> list[InstallmentState]:
     states = []
     start = disbursed_on
@@ -284,19 +325,24 @@ class Payoff:
         return sum(self.by_component.values(), Decimal(0))
 
 
-def payoff(states: Sequence[InstallmentState], terms: Terms, day: dt.date) -> Payoff:
-    """What repays the loan in full on ``day`` (the states are not changed)."""
+def penalty_owed(states: Sequence[InstallmentState], terms: Terms, day: dt.date) -> Decimal:
+    """The penalty interest owed on ``day``: each installment's accrued to that day, rounded,
+    less what was paid on it (the states are not changed)."""
     # The penalty to ``day`` is reckoned beside each state, not added to it: nothing is copied.
     rates = _penalty_rates(terms)
+    return sum(
+        (_penalty_due(s, terms, _penalty_since(s, terms, day, rates)) for s in states), Decimal(0)
+    )
+
+
+def payoff(states: Sequence[InstallmentState], terms: Terms, day: dt.date) -> Payoff:
+    """What repays the loan in full on ``day`` (the states are not changed)."""
     overdue = [s for s in states if s.due.due_on < day]
     current = _current(states, day)
     parts = {
         Component.OVERDUE_PRINCIPAL: sum((s.principal_left for s in overdue), Decimal(0)),
         Component.OVERDUE_INTEREST: sum((s.interest_left for s in overdue), Decimal(0)),
-        Component.PENALTY: sum(
-            (_penalty_due(s, terms, _penalty_since(s, terms, day, rates)) for s in states),
-            Decimal(0),
-        ),
+        Component.PENALTY: penalty_owed(states, terms, day),
         Component.CURRENT_INTEREST: _current_interest_due(current, terms, day)
         if current
         else Decimal(0),

@@ -84,6 +84,27 @@ class InflowForecast(Base):
     days: Mapped[dict[str, list[str]]] = mapped_column(JSON)
 
 
+class LoanReplay(Base):
+    """A loan's installments as its replay left them at a daily close (what each receipt paid,
+    the penalty accrued at each receipt), with what the replay read: its posted receipts (how
+    many, the last one's sequence) and its schedule versions. The next close starts from it
+    when the loan still has exactly those (``services.daily_close``), instead of allocating
+    every receipt again; otherwise it replays the loan and writes a new one. Only a replay
+    that used every receipt and version (none dated after its day) is kept, so it holds for
+    any later day. A cache: deleting it costs a full replay, nothing else."""
+
+    __tablename__ = "loan_replay"
+
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), primary_key=True)
+    #: The business date replayed.
+    through: Mapped[dt.date] = mapped_column()
+    receipts: Mapped[int] = mapped_column()
+    last_sequence: Mapped[int] = mapped_column()
+    versions: Mapped[int] = mapped_column()
+    #: ``{"disbursed_on", "days_in_year", "installments": [domain.repayments.state_row…]}``.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class JobRun(Base):
     """One run of a scheduled job (or its operator command), for the job history page."""
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -46,10 +46,12 @@ from loanfund.domain.i18n import _, fmt_date
 from loanfund.domain.ledger import Account, EntryKind, Line
 from loanfund.domain.loans import LoanStatus
 from loanfund.domain.policy import Policy
+from loanfund.domain.repayments import state_from_row, state_row
 from loanfund.models import (
     BusinessDay,
     DebtGroupChange,
     Loan,
+    LoanReplay,
     PortfolioSnapshot,
     Repayment,
     ScheduleVersion,
@@ -60,7 +62,13 @@ from loanfund.services.applications import fund_policy
 from loanfund.services.forecast import record_forecast
 from loanfund.services.inspection_planning import plan_periodic
 from loanfund.services.ledger import post_entry, record_totals
-from loanfund.services.loan_state import figures_on, posted_receipts_of, replay
+from loanfund.services.loan_state import (
+    Figures,
+    figures_on,
+    posted_receipts_of,
+    replay,
+    terms_of,
+)
 
 BATCH = 500
 
@@ -105,6 +113,23 @@ def _batches(session: Session, day: dt.date) -> Iterator[list[int]]:
         yield ids
 
 
+def _figure_values(
+    figures: Figures, restructure_count: int, day: dt.date, limits: Thresholds
+) -> dict[str, Any]:
+    """The loan's columns the close stores from its figures as of ``day``."""
+    return {
+        "days_past_due": figures.days_past_due,
+        "own_group": loan_group(figures.days_past_due, restructure_count, limits),
+        "principal_outstanding": figures.outstanding,
+        "interest_accrued": figures.interest_accrued,
+        "penalty_accrued": figures.penalty,
+        "interest_fallen_due": figures.interest_fallen_due,
+        "interest_paid": figures.interest_paid,
+        "matures_on": figures.matures_on,
+        "closed_through": day,
+    }
+
+
 def _age(
     session: Session,
     loan: Loan,
@@ -113,43 +138,43 @@ def _age(
     receipts: list[Any] | None = None,
 ) -> None:
     figures = figures_on(*replay(session, loan, as_of=day, receipts=receipts), day)
-    loan.days_past_due = figures.days_past_due
-    loan.own_group = loan_group(figures.days_past_due, loan.restructure_count, limits)
-    loan.principal_outstanding = figures.outstanding
-    loan.interest_accrued = figures.interest_accrued
-    loan.penalty_accrued = figures.penalty
-    loan.interest_fallen_due = figures.interest_fallen_due
-    loan.interest_paid = figures.interest_paid
-    loan.matures_on = figures.matures_on
-    loan.closed_through = day
+    for name, value in _figure_values(figures, loan.restructure_count, day, limits).items():
+        setattr(loan, name, value)
 
 
 def _what_was_read(receipts: list[Any], loan: Loan) -> tuple[int, int, int]:
     """What a loan was aged with, in three numbers: its posted receipts, the last one's
-    sequence, its schedule versions (a receipt recorded, reversed or a schedule change made
-    later changes one of them)."""
+    sequence, its schedule versions. A receipt recorded or reversed, or a schedule change
+    made, later changes one of them for good: a new receipt's sequence is above every earlier
+    one, a reversed receipt is never posted again, and versions are only added."""
     last = max((receipt.sequence for receipt in receipts), default=0)
     return len(receipts), last, len(loan.schedules)
+
+
+def _replay_inputs(session: Session, ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """The same three numbers (see :func:`_what_was_read`) for each loan as they are now."""
+    now = {loan_id: [0, 0, 0] for loan_id in ids}
+    for loan_id, count, last in session.execute(
+        select(Repayment.loan_id, func.count(), func.max(Repayment.sequence))
+        .where(Repayment.loan_id.in_(ids), Repayment.status == "posted")
+        .group_by(Repayment.loan_id)
+    ):
+        now[loan_id][:2] = [count, last]
+    for loan_id, versions in session.execute(
+        select(ScheduleVersion.loan_id, func.count())
+        .where(ScheduleVersion.loan_id.in_(ids))
+        .group_by(ScheduleVersion.loan_id)
+    ):
+        now[loan_id][2] = versions
+    return {loan_id: (numbers[0], numbers[1], numbers[2]) for loan_id, numbers in now.items()}
 
 
 def _reopen_changed(session: Session, read: dict[int, tuple[int, int, int]]) -> None:
     """Loans whose receipts or schedule versions are no longer what they were aged with (see
     :func:`_what_was_read`) stop claiming figures as of the day: the batch loop ages them
     again."""
-    now = {loan_id: [0, 0, 0] for loan_id in read}
-    for loan_id, count, last in session.execute(
-        select(Repayment.loan_id, func.count(), func.max(Repayment.sequence))
-        .where(Repayment.loan_id.in_(list(read)), Repayment.status == "posted")
-        .group_by(Repayment.loan_id)
-    ):
-        now[loan_id][:2] = [count, last]
-    for loan_id, versions in session.execute(
-        select(ScheduleVersion.loan_id, func.count())
-        .where(ScheduleVersion.loan_id.in_(list(read)))
-        .group_by(ScheduleVersion.loan_id)
-    ):
-        now[loan_id][2] = versions
-    changed = [loan_id for loan_id, numbers in now.items() if tuple(numbers) != read[loan_id]]
+    now = _replay_inputs(session, list(read))
+    changed = [loan_id for loan_id, numbers in now.items() if numbers != read[loan_id]]
     if changed:
         session.execute(
             update(Loan)
@@ -157,6 +182,109 @@ def _reopen_changed(session: Session, read: dict[int, tuple[int, int, int]]) -> 
             .values(closed_through=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def _replayed_in_full(loan: Loan, receipts: list[Any], day: dt.date) -> bool:
+    """Whether a replay as of ``day`` used every receipt and schedule version of the loan
+    (none is dated after it): then it holds, unchanged, for every later day."""
+    return all(receipt.received_on <= day for receipt in receipts) and all(
+        version.effective_from <= day for version in loan.schedules
+    )
+
+
+def _age_batch(session: Session, ids: list[int], day: dt.date, limits: Thresholds) -> int:
+    """Store the figures as of ``day`` of the loans ``ids``; returns how many were replayed
+    from their receipts (the others started from their replay kept by an earlier close,
+    ``LoanReplay``, their receipts and schedule versions being still the same)."""
+    inputs = _replay_inputs(session, ids)
+    kept = {
+        row.loan_id: row
+        for row in session.execute(
+            select(
+                LoanReplay.loan_id,
+                LoanReplay.through,
+                LoanReplay.receipts,
+                LoanReplay.last_sequence,
+                LoanReplay.versions,
+                LoanReplay.state,
+            ).where(LoanReplay.loan_id.in_(ids))
+        )
+    }
+    reusable = {
+        loan_id
+        for loan_id, row in kept.items()
+        if row.through <= day and (row.receipts, row.last_sequence, row.versions) == inputs[loan_id]
+    }
+    settings = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Loan.id,
+                Loan.restructure_count,
+                Loan.annual_rate_pct,
+                Loan.overdue_rate_pct_of_rate,
+                Loan.allocation_order,
+                Loan.prepayment_mode,
+                Loan.late_interest_rate_pct,
+            ).where(Loan.id.in_(ids))
+        )
+    }
+    read: dict[int, tuple[int, int, int]] = {}
+    values: list[dict[str, Any]] = []
+    replays: list[dict[str, Any]] = []
+    stale = [loan_id for loan_id in ids if loan_id not in reusable]
+    receipts = posted_receipts_of(session, stale) if stale else {}
+    for loan in (
+        session.scalars(
+            select(Loan).where(Loan.id.in_(stale)).options(selectinload(Loan.schedules))
+        )
+        if stale
+        else ()
+    ):
+        states, terms = replay(session, loan, as_of=day, receipts=receipts[loan.id])
+        read[loan.id] = _what_was_read(receipts[loan.id], loan)
+        stored = _figure_values(figures_on(states, terms, day), loan.restructure_count, day, limits)
+        values.append({"id": loan.id, **stored})
+        if _replayed_in_full(loan, receipts[loan.id], day):
+            count, last, versions = read[loan.id]
+            replays.append(
+                {
+                    "loan_id": loan.id,
+                    "through": day,
+                    "receipts": count,
+                    "last_sequence": last,
+                    "versions": versions,
+                    "state": {
+                        "disbursed_on": terms.disbursed_on.isoformat(),
+                        "days_in_year": terms.days_in_year,
+                        "installments": [state_row(state) for state in states],
+                    },
+                }
+            )
+    for loan_id in sorted(reusable):
+        row, loan = kept[loan_id], settings[loan_id]
+        terms = terms_of(
+            loan,
+            disbursed_on=dt.date.fromisoformat(row.state["disbursed_on"]),
+            days_in_year=int(row.state["days_in_year"]),
+        )
+        states = [state_from_row(installment) for installment in row.state["installments"]]
+        read[loan_id] = inputs[loan_id]
+        stored = _figure_values(figures_on(states, terms, day), loan.restructure_count, day, limits)
+        values.append({"id": loan_id, **stored})
+    # The figures are written first: from then on the rows are held (row locks on PostgreSQL,
+    # the write lock on SQLite), so a receipt or change committed later waits and clears them
+    # itself (loan_state.figures_changed). One committed after they were read and before this
+    # is missing from them: those loans are aged again.
+    if values:
+        session.execute(update(Loan), values)
+    if replays:
+        session.execute(
+            delete(LoanReplay).where(LoanReplay.loan_id.in_([r["loan_id"] for r in replays]))
+        )
+        session.execute(insert(LoanReplay), replays)
+    _reopen_changed(session, read)
+    return len(stale)
 
 
 def _age_repaid(session: Session, day: dt.date, limits: Thresholds) -> int:
@@ -426,26 +554,10 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
             session.rollback()
     policy = fund_policy(session)
     limits = thresholds(policy)
-    aged = 0
+    aged = replayed = 0
     for ids in _batches(session, day):
-        receipts = posted_receipts_of(session, ids)
-        loans = session.scalars(
-            select(Loan)
-            .where(Loan.id.in_(ids))
-            .options(selectinload(Loan.schedules))
-            .order_by(Loan.id)
-        )
-        read: dict[int, tuple[int, int, int]] = {}
-        for loan in loans:
-            _age(session, loan, day, limits, receipts[loan.id])
-            read[loan.id] = _what_was_read(receipts[loan.id], loan)
-            aged += 1
-        # The figures are written first: from then on the rows are held (row locks on
-        # PostgreSQL, the write lock on SQLite), so a receipt or change committed later waits
-        # and clears them itself (loan_state.figures_changed). One committed after they were
-        # read and before this is missing from them: those loans are aged again.
-        session.flush()
-        _reopen_changed(session, read)
+        replayed += _age_batch(session, ids, day, limits)
+        aged += len(ids)
         session.commit()
     repaid = _age_repaid(session, day, limits)
     cleared = _zero_the_rest(session, day)
@@ -464,6 +576,7 @@ def close_day(session: Session, *, day: dt.date) -> dict[str, Any]:
     counts = {
         "business_date": day.isoformat(),
         "loans_aged": aged,
+        "loans_replayed": replayed,
         "repaid_loans_aged": repaid,
         "loans_cleared": cleared,
         "group_changes": changes,

@@ -27,7 +27,6 @@ from loanfund.domain.repayments import (
     Allocation,
     Change,
     ChangeBasis,
-    Component,
     Due,
     InstallmentState,
     Terms,
@@ -35,7 +34,7 @@ from loanfund.domain.repayments import (
     apply_change,
     change_basis,
     initial_state,
-    payoff,
+    penalty_owed,
 )
 from loanfund.domain.schedule import build_schedule, parse_terms, to_json_dict
 from loanfund.models import Loan, Repayment, ScheduleVersion
@@ -79,7 +78,7 @@ def figures_on(states: list[InstallmentState], terms: Terms, day: dt.date) -> Fi
         interest_fallen_due=sum((s.interest for s in states if s.due.due_on <= day), Decimal(0)),
         interest_paid=paid,
         interest_accrued=max(interest_earned(states, terms, day) - paid, Decimal(0)),
-        penalty=payoff(states, terms, day).by_component[Component.PENALTY],
+        penalty=penalty_owed(states, terms, day),
         matures_on=states[-1].due.due_on if states else None,
     )
 
@@ -118,14 +117,24 @@ def _versions(loan: Loan) -> list[ScheduleVersion]:
 def repayment_terms(loan: Loan) -> Terms:
     """What allocation needs, as fixed for the loan when it was made."""
     first = _versions(loan)[0]
-    return Terms(
+    return terms_of(
+        loan,
         disbursed_on=dt.date.fromisoformat(first.terms["disbursed_on"]),
+        days_in_year=int(first.terms.get("days_in_year") or 365),
+    )
+
+
+def terms_of(loan: Any, *, disbursed_on: dt.date, days_in_year: int) -> Terms:
+    """The terms from the loan's settings (a ``Loan`` or a row with its columns) and its first
+    schedule's start and year."""
+    return Terms(
+        disbursed_on=disbursed_on,
         annual_rate_pct=loan.annual_rate_pct,
         overdue_rate_pct_of_rate=loan.overdue_rate_pct_of_rate,
         order=loan.allocation_order,
         prepayment_mode=loan.prepayment_mode,
         late_interest_rate_pct=loan.late_interest_rate_pct,
-        days_in_year=int(first.terms.get("days_in_year") or 365),
+        days_in_year=days_in_year,
         digits=money_digits(),
     )
 

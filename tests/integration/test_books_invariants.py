@@ -36,7 +36,7 @@ from loanfund.queries.loans import commitments, paid_by_loan, principal_by_loan
 from loanfund.services import loans as loan_service
 from loanfund.services.daily_close import close_through
 from loanfund.services.ledger import record_capital_contribution
-from loanfund.services.loan_state import replay_receipts
+from loanfund.services.loan_state import figures_on, replay, replay_receipts
 from loanfund.services.repayments import (
     approve_reversal,
     payoff_quote,
@@ -263,6 +263,32 @@ def make_machine(session, world, loans):
             for loan in self.loans:
                 assert outstanding.get(loan.id, D(0)) == paid.get(loan.id, D(0)) - repaid.get(
                     loan.id, D(0)
+                )
+
+        @invariant()
+        def stored_figures_are_a_full_replays(self):
+            """The close ages most loans from their replay kept by an earlier close: what it
+            stored must be what the loan replayed from every receipt gives for that day."""
+            for loan in self.loans:
+                loan = session.get(Loan, loan.id)
+                day = loan.closed_through
+                if day is None or loan.closed_on is not None:
+                    continue
+                figures = figures_on(*replay(session, loan, as_of=day), day)
+                assert (
+                    loan.days_past_due,
+                    loan.principal_outstanding,
+                    loan.interest_accrued,
+                    loan.penalty_accrued,
+                    loan.interest_fallen_due,
+                    loan.interest_paid,
+                ) == (
+                    figures.days_past_due,
+                    figures.outstanding,
+                    figures.interest_accrued,
+                    figures.penalty,
+                    figures.interest_fallen_due,
+                    figures.interest_paid,
                 )
 
         @invariant()

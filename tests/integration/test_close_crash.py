@@ -81,15 +81,15 @@ def test_a_close_killed_midway_finishes_with_the_same_result(tmp_path):
             from loanfund.services import daily_close
 
             daily_close.BATCH = 2
-            age, calls = daily_close._age, [0]
+            figures_on, calls = daily_close.figures_on, [0]
 
-            def dying_age(*args, **kwargs):
+            def dying_figures_on(*args, **kwargs):
                 calls[0] += 1
                 if calls[0] == 9:
                     os.kill(os.getpid(), signal.SIGKILL)
-                return age(*args, **kwargs)
+                return figures_on(*args, **kwargs)
 
-            daily_close._age = dying_age
+            daily_close.figures_on = dying_figures_on
             app = create_app({databases.settings(crashed)!r})
             with app.app_context():
                 daily_close.close_through(db.session, through=dt.date.fromisoformat("{THROUGH}"))

@@ -455,17 +455,17 @@ def test_a_receipt_committed_while_the_close_ages_its_loan_is_in_the_figures(
     close_through(session, through=CLOSED_BEFORE, start=CLOSED_BEFORE)
     officer = world["officer"]
     race = Race(threading.Event(), threading.Event())
-    real_age = daily_close._age
+    real_figures_on = daily_close.figures_on
 
-    def ageing_after_the_receipt(session: Any, loan: Loan, day: dt.date, *args: Any) -> None:
-        # The close read the batch's receipts already; the receipt is committed now, before
-        # this loan's figures are computed and stored.
-        if loan.id == loan_id and day == FIRST_DUE and not race.reached.is_set():
+    def figures_after_the_receipt(states: Any, terms: Any, day: dt.date) -> Any:
+        # The close read the batch's receipts (or its loans' kept replays) already; the
+        # receipt is committed now, before the loan's figures are computed and stored.
+        if day == FIRST_DUE and not race.reached.is_set():
             race.reached.set()
             assert race.recorded.wait(TIMEOUT), "the receipt was never recorded"
-        real_age(session, loan, day, *args)
+        return real_figures_on(states, terms, day)
 
-    monkeypatch.setattr(daily_close, "_age", ageing_after_the_receipt)
+    monkeypatch.setattr(daily_close, "figures_on", figures_after_the_receipt)
     race.run(
         app,
         FIRST_DUE,
@@ -520,7 +520,7 @@ def test_a_change_recorded_while_the_close_commits_its_loan_clears_its_figures(
             _receipt(session, officer, loan_id, FIRST_INTEREST, "during-commit")
 
     race = Race(threading.Event(), threading.Event())
-    real_age = daily_close._age
+    real_figures_on = daily_close.figures_on
 
     def before_commit(session: Any) -> None:
         # The close is about to commit the batch with this loan's figures: the change is
@@ -534,12 +534,14 @@ def test_a_change_recorded_while_the_close_commits_its_loan_clears_its_figures(
                 return
         raise AssertionError("the change was neither recorded nor waiting for a lock")
 
-    def ageing(session: Any, loan: Loan, day: dt.date, *args: Any) -> None:
-        real_age(session, loan, day, *args)
-        ours = loan.id == loan_id and day == FIRST_DUE
-        if ours and not event.contains(session, "before_commit", before_commit):
-            event.listen(session, "before_commit", before_commit)
+    def ageing(states: Any, terms: Any, day: dt.date) -> Any:
+        # Called in the close's thread, while it ages the batch holding the loan (the only
+        # loan in the books): its session is the thread's.
+        closing = db.session()
+        if day == FIRST_DUE and not event.contains(closing, "before_commit", before_commit):
+            event.listen(closing, "before_commit", before_commit)
+        return real_figures_on(states, terms, day)
 
-    monkeypatch.setattr(daily_close, "_age", ageing)
+    monkeypatch.setattr(daily_close, "figures_on", ageing)
     race.run(app, FIRST_DUE, act)
     _stored_figures_hold(loan_id, FIRST_DUE)

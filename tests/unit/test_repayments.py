@@ -6,6 +6,7 @@ and 15 Apr 2026 with 30,000, 20,000 and 10,000 interest.
 """
 
 import datetime as dt
+import json
 from dataclasses import replace
 from decimal import Decimal
 
@@ -25,6 +26,8 @@ from loanfund.domain.repayments import (
     initial_state,
     installment_status,
     payoff,
+    state_from_row,
+    state_row,
 )
 
 D = Decimal
@@ -229,3 +232,42 @@ def test_prepayments_and_changes_keep_principal_whole(receipts, mode, change_on)
     new = (Due(9, day + dt.timedelta(days=30), basis.principal, basis.interest, basis.interest),)
     after = apply_change(states, terms, Change(day, basis.kept, new, True, day))
     assert payoff(after, terms, day).total == before
+
+
+@given(
+    receipts=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=150), st.integers(min_value=1, max_value=3_100_000)
+        ),
+        max_size=6,
+    ),
+    mode=st.sampled_from(["keep_term", "shorten_term"]),
+    late=st.sampled_from([D(0), D(12)]),
+    later=st.integers(min_value=0, max_value=200),
+)
+def test_a_kept_state_reads_back_exactly_and_goes_on_as_the_original(receipts, mode, late, later):
+    """The daily close keeps each loan's replayed installments as rows (``state_row``) and
+    starts the next day from them: read back, they are equal field by field, the unrounded
+    penalty included, and a payoff or a further receipt on them gives what it gives on the
+    original."""
+    terms = replace(TERMS, prepayment_mode=mode, late_interest_rate_pct=late)
+    states = fresh()
+    day = TERMS.disbursed_on
+    for offset, amount in sorted(receipts):
+        day = TERMS.disbursed_on + dt.timedelta(days=offset)
+        quote = payoff(states, terms, day).total
+        if quote == 0:
+            break
+        allocate(states, terms, day, min(D(amount), quote))
+    rows = json.loads(json.dumps([state_row(state) for state in states]))
+    back = [state_from_row(row) for row in rows]
+    assert back == states
+    assert [state.accrued_to for state in back] == [state.accrued_to for state in states]
+    then = day + dt.timedelta(days=later)
+    quote = payoff(states, terms, then)
+    assert payoff(back, terms, then) == quote
+    if quote.total:
+        assert allocate(back, terms, then, quote.total) == allocate(
+            states, terms, then, quote.total
+        )
+        assert back == states
