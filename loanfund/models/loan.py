@@ -6,7 +6,16 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from loanfund.domain.loans import LoanStatus, TrancheStatus
@@ -210,6 +219,14 @@ class Repayment(Base):
         # The money received by month (dashboard) and the receipts newest first, read from the
         # index alone.
         Index("ix_repayment_received_on_status_amount", "received_on", "status", "amount"),
+        # The receipts waiting for a reversal's approval, found among millions: a partial
+        # index holds only those ever asked to be reversed (without it SQLite scans them all).
+        Index(
+            "ix_repayment_reversal_requested",
+            "id",
+            sqlite_where=text("reversal_requested_by_id IS NOT NULL"),
+            postgresql_where=text("reversal_requested_by_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -234,8 +251,5 @@ class Repayment(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: A reversal is asked for by one person (with the reason) and approved by another.
     reversal_reason: Mapped[str] = mapped_column(Text, default="")
-    #: Indexed: the receipts waiting for a reversal's approval are found among millions.
-    reversal_requested_by_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("user.id"), index=True
-    )
+    reversal_requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     reversed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))

@@ -309,13 +309,15 @@ def queue_counts(
 
 
 def _disbursed() -> Any:
-    paid = (
-        select(Tranche.loan_id.label("loan_id"), func.sum(Tranche.amount).label("amount"))
-        .where(Tranche.status == TrancheStatus.PAID)
-        .group_by(Tranche.loan_id)
-        .subquery("paid")
+    """Each loan's paid tranches summed, as a column of the loan's row: worked out for the
+    rows a page shows (by the tranches' loan index), not for every loan of the book before
+    the page is cut (a sort by it sums them for every loan matched)."""
+    return (
+        select(func.coalesce(func.sum(Tranche.amount), 0, type_=Money()))
+        .where(Tranche.loan_id == Loan.id, Tranche.status == TrancheStatus.PAID)
+        .correlate(Loan)
+        .scalar_subquery()
     )
-    return paid, func.coalesce(paid.c.amount, 0, type_=Money())
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,19 +329,15 @@ class LoanFilters:
 
 
 def _loan_parts() -> tuple[Listing, Select[Any]]:
-    paid, disbursed = _disbursed()
+    disbursed = _disbursed()
     # What the books hold on loans receivable for the loan, kept by each posting.
     outstanding = Loan.receivable
-    base = (
-        select(
-            Loan,
-            Cooperative.name.label("cooperative_name"),
-            disbursed.label("disbursed"),
-            outstanding.label("outstanding"),
-        )
-        .join(Cooperative, Cooperative.id == Loan.cooperative_id)
-        .outerjoin(paid, paid.c.loan_id == Loan.id)
-    )
+    base = select(
+        Loan,
+        Cooperative.name.label("cooperative_name"),
+        disbursed.label("disbursed"),
+        outstanding.label("outstanding"),
+    ).join(Cooperative, Cooperative.id == Loan.cooperative_id)
     listing = Listing(
         sorts={
             "number": (Loan.contract_no,),

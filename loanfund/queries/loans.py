@@ -69,14 +69,15 @@ class LoanMoney:
 
 
 def loans_money(session: Session, loans: list[LoanModel]) -> dict[int, LoanMoney]:
-    """Each loan's money, in two queries whatever the number of loans."""
-    ids = [loan.id for loan in loans]
-    paid, principal = paid_by_loan(session, ids), principal_by_loan(session, ids)
+    """Each loan's money, in one query whatever the number of loans. The principal
+    outstanding is the loan's balance on loans receivable, which every posting keeps on the
+    loan (``Loan.receivable``): summing its journal lines would read millions of them."""
+    paid = paid_by_loan(session, [loan.id for loan in loans])
     money = {}
     for loan in loans:
         disbursed = paid.get(loan.id, Decimal(0))
         undisbursed = loan.amount - disbursed if loan.status in OPEN_LOANS else Decimal(0)
-        money[loan.id] = LoanMoney(disbursed, principal.get(loan.id, Decimal(0)), undisbursed)
+        money[loan.id] = LoanMoney(disbursed, loan.receivable, undisbursed)
     return money
 
 
@@ -126,10 +127,9 @@ def exposure(
         for loan in _open_loans(session, cooperative_ids)
         if loan.id != exclude_loan_id and loan.application_id != exclude_application_id
     ]
-    ids = [loan.id for loan in loans]
-    principal, paid = principal_by_loan(session, ids), paid_by_loan(session, ids)
+    paid = paid_by_loan(session, [loan.id for loan in loans])
     for loan in loans:
-        total += principal.get(loan.id, Decimal(0)) + loan.amount - paid.get(loan.id, Decimal(0))
+        total += loan.receivable + loan.amount - paid.get(loan.id, Decimal(0))
     return total
 
 
