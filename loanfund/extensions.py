@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -10,6 +11,8 @@ from flask_security import Security
 from flask_wtf.csrf import CSRFProtect
 
 babel = Babel()
+#: Figures worked out for pages, kept until the database changes (``web.figures``).
+cache = Cache()
 csrf = CSRFProtect()
 migrate = Migrate()
 security = Security()

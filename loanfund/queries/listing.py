@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import Session
 
 from loanfund.domain.text import fold
-from loanfund.queries.pagination import PAGE_SIZE, Page
+from loanfund.queries.pagination import PAGE_SIZE, Page, count_rows
 
 DIRECTIONS = ("asc", "desc")
 #: The most rows one page may be asked to show (``?per_page=``).
@@ -256,7 +256,7 @@ class Listing:
 def page_of(session: Session, query: Select[Any], state: ListState) -> Page[Any]:
     """One page of an ordered query's rows (scalars when it selects one entity) and the total
     count; a page past the end shows the last one."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count_rows(session, query)
     pages = max(1, -(-total // state.per_page))
     page = min(state.page, pages)
     result = session.execute(query.limit(state.per_page).offset((page - 1) * state.per_page))

@@ -21,10 +21,11 @@ from loanfund.config import PROJECT_ROOT
 from loanfund.domain.access import Permission
 from loanfund.domain.errors import LoanFundError
 from loanfund.domain.roles import STAFF_ROLES
-from loanfund.extensions import babel, csrf, limiter, migrate, security
+from loanfund.extensions import babel, cache, csrf, limiter, migrate, security
 from loanfund.models import Role, User, db
 from loanfund.models.types import utcnow
 from loanfund.web import formatting
+from loanfund.web.figures import keep_counts
 from loanfund.web.mail import OutboxMailUtil
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,20 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("SECURITY_EMAIL_VALIDATOR_ARGS", {"check_deliverability": False})
     security.init_app(app, datastore, datetime_factory=utcnow)
     limiter.init_app(app)
+    shared = app.config["LOANFUND"]["FIGURES_CACHE_URL"]
+    cache.init_app(
+        app,
+        config={
+            # Each web process's memory, or a redis:// server several processes share.
+            "CACHE_TYPE": "RedisCache" if shared else "SimpleCache",
+            "CACHE_REDIS_URL": shared or None,
+            "CACHE_KEY_PREFIX": "loanfund-figures:",
+            # Kept at most this long even if nothing changed (the key holds the database's
+            # version, so a change is seen at once: this only bounds memory).
+            "CACHE_DEFAULT_TIMEOUT": 600,
+            "CACHE_THRESHOLD": 500,
+        },
+    )
 
     from loanfund.web.admin.routes import bp as admin_bp
     from loanfund.web.applications.routes import bp as applications_bp
@@ -221,6 +236,7 @@ def init_web(app: Flask) -> None:
     _register_error_handlers(app)
     app.after_request(_security_headers)
     app.before_request(_require_staff_two_factor)
+    app.before_request(keep_counts)
     app.context_processor(_nav_context)
     app.jinja_env.filters.update(
         money=formatting.money,

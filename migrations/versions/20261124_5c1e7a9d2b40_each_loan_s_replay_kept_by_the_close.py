@@ -1,4 +1,4 @@
-"""each loan's replay kept by the daily close; receipts awaiting reversal by a partial index
+"""each loan's replay kept by the daily close; indexes for the lists
 
 ``loan_replay``: a loan's installments as its replay left them at a close, with the number of
 posted receipts, the last one's sequence and the number of schedule versions it read. The next
@@ -7,7 +7,8 @@ cache: empty after this migration, filled by the first close.
 
 The receipts waiting for a reversal's approval are found through a partial index holding only
 those ever asked to be reversed: SQLite scanned every receipt rather than use the index on the
-column, almost all of whose entries are empty.
+column, almost all of whose entries are empty. The loans list by status and balance, and the
+district filter's choices, are read from indexes.
 
 Revision ID: 5c1e7a9d2b40
 Revises: 19e0b19d7201
@@ -48,9 +49,13 @@ def upgrade():
         sqlite_where=awaiting,
         postgresql_where=awaiting,
     )
+    op.create_index('ix_loan_status_receivable', 'loan', ['status', 'receivable'])
+    op.create_index('ix_cooperative_district', 'cooperative', ['district'])
 
 
 def downgrade():
+    op.drop_index('ix_cooperative_district', table_name='cooperative')
+    op.drop_index('ix_loan_status_receivable', table_name='loan')
     op.drop_index('ix_repayment_reversal_requested', table_name='repayment')
     op.create_index(
         'ix_repayment_reversal_requested_by_id', 'repayment', ['reversal_requested_by_id']

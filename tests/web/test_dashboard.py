@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 
 import openpyxl
-import pytest
 from flask_migrate import stamp
 from sqlalchemy import select
 
@@ -24,20 +23,6 @@ def _figures(page: str) -> dict[str, Decimal]:
     """The page's figures by name, as numbers (``₫1,234`` → 1234, ``32.36 %`` → 32.36)."""
     found = re.findall(r'data-figure="([a-z0-9-]+)">([^<]*)<', page)
     return {name: Decimal(re.sub(r"[^\d.\-]", "", text) or "0") for name, text in found}
-
-
-@pytest.fixture
-def demo_admin(client, session, tmp_path, password_hash):
-    """The demo fund, with its administrator signed in."""
-    load_demo_fund(
-        session,
-        hash_password=lambda password: password_hash,
-        today=TODAY,
-        store=FileStore(tmp_path),
-    )
-    admin = session.scalar(select(User).where(User.email.like("admin@%")))
-    sign_in(client, admin.email)
-    return admin
 
 
 def _totals(write, rows, **kwargs):

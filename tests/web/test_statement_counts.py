@@ -6,14 +6,10 @@ The list pages show a page of rows at a time (50 by default), so the larger book
 rows on each page than the smaller one: a query run once a row would show up as a difference.
 """
 
-import pytest
 from sqlalchemy import event, func, select
 
 from loanfund.bench.book import copy_loans
-from loanfund.models import Loan, User
-from loanfund.services.demo import load_demo_fund
-from loanfund.services.file_store import FileStore
-from tests.conftest import TODAY, sign_in
+from loanfund.models import Loan
 
 #: The pages the performance issue names (and the other lists), with a filter and a search
 #: where the page has them.
@@ -49,19 +45,6 @@ def _counts(client, engine, loan_id):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     return counts
-
-
-@pytest.fixture
-def demo_admin(client, session, tmp_path, password_hash):
-    load_demo_fund(
-        session,
-        hash_password=lambda password: password_hash,
-        today=TODAY,
-        store=FileStore(tmp_path),
-    )
-    admin = session.scalar(select(User).where(User.email.like("admin@%")))
-    sign_in(client, admin.email)
-    return admin
 
 
 def test_no_page_runs_more_statements_as_the_book_grows(client, session, demo_admin):

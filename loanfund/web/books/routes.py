@@ -36,6 +36,7 @@ from loanfund.services.ledger import (
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.books.forms import CancelMovementForm, CapitalContributionForm
 from loanfund.web.clock import fund_today
+from loanfund.web.figures import kept
 from loanfund.web.fund import account_namer, current_fund
 from loanfund.web.messages import flash_problems, show_refusal
 
@@ -64,10 +65,14 @@ def index() -> Any:
     today = fund_today()
     kind_value = request.args.get("kind", "")
     kind = EntryKind(kind_value) if kind_value in {k.value for k in EntryKind} else None
-    position = queries.fund_position(
-        db.session, as_of=today, reserve=current_fund().policy.min_liquidity_reserve
+    reserve = current_fund().policy.min_liquidity_reserve
+    position = kept(
+        "position",
+        today,
+        reserve,
+        compute=lambda: queries.fund_position(db.session, as_of=today, reserve=reserve),
     )
-    balances = queries.account_balances(db.session)
+    balances = kept("balances", compute=lambda: queries.account_balances(db.session))
     name = account_namer()
     sections = [
         [
@@ -81,7 +86,12 @@ def index() -> Any:
         db.session, kind=kind, page=request.args.get("page", 1, type=int) or 1
     )
     date_from, date_to, period_problem = _period(today)
-    trial = queries.trial_balance(db.session, date_from=date_from, date_to=date_to)
+    trial = kept(
+        "trial balance",
+        date_from,
+        date_to,
+        compute=lambda: queries.trial_balance(db.session, date_from=date_from, date_to=date_to),
+    )
     return render_template(
         "books/index.html",
         position=position,
@@ -96,7 +106,7 @@ def index() -> Any:
         date_from=date_from,
         date_to=date_to,
         period_problem=period_problem,
-        inflows=expected_inflows(db.session, today=today),
+        inflows=kept("inflows", today, compute=lambda: expected_inflows(db.session, today=today)),
         pending=pending_capital_movements(db.session),
         cancel_form=CancelMovementForm(formdata=None),
         # The export forms: what was typed when a request was refused, else this month to date.

@@ -47,6 +47,7 @@ from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
 from loanfund.web.emails import notice_email
 from loanfund.web.fields import has_control_characters, parse_locale_decimal, posted_id
+from loanfund.web.figures import kept
 from loanfund.web.listing import (
     FilterField,
     ListView,
@@ -146,7 +147,11 @@ def index() -> Any:
         view=view,
         page=lists.inspection_page(db.session, filters),
         mine=filters.inspector_id is not None,
-        figures=queries.figures(db.session, today=filters.today),
+        figures=kept(
+            "inspection figures",
+            filters.today,
+            compute=lambda: queries.figures(db.session, today=filters.today),
+        ),
         follow_ups=queries.open_follow_ups(db.session),
         inspectors=inspectors,
         today=filters.today,

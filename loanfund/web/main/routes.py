@@ -35,6 +35,7 @@ from loanfund.services.accounts import set_quiet_emails, set_user_locale
 from loanfund.services.notifications import mark_read
 from loanfund.web.authz import current_actor, permission_required
 from loanfund.web.clock import fund_today
+from loanfund.web.figures import kept
 from loanfund.web.fund import current_fund
 
 bp = Blueprint("main", __name__)
@@ -84,7 +85,13 @@ def dashboard() -> Any:
     """The fund's figures: position and the revolving view, portfolio quality, activity and
     impact, each with its chart, its table and a link to the list behind it."""
     fund = current_fund()
-    board = dashboard_queries.dashboard(db.session, as_of=fund_today(), policy=fund.policy)
+    today = fund_today()
+    board = kept(
+        "dashboard",
+        today,
+        fund.policy,
+        compute=lambda: dashboard_queries.dashboard(db.session, as_of=today, policy=fund.policy),
+    )
     return render_template(
         "main/dashboard.html",
         board=board,
