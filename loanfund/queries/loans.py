@@ -241,28 +241,29 @@ def changed_since_forecast(
 
     newer = select(ScheduleVersion.loan_id).where(ScheduleVersion.id > through_version_id)
     others = [status for status in LoanStatus if status is not LoanStatus.ACTIVE]
+    changed_loans = (
+        LoanModel.id.in_(newer)
+        | ((LoanModel.status == LoanStatus.ACTIVE) & LoanModel.inflow_version_id.is_(None))
+        | (LoanModel.status.in_(others) & LoanModel.inflow_version_id.is_not(None))
+    )
     loans = session.execute(
-        select(LoanModel.id, LoanModel.status, LoanModel.inflow_version_id).where(
-            LoanModel.id.in_(newer)
-            | ((LoanModel.status == LoanStatus.ACTIVE) & LoanModel.inflow_version_id.is_(None))
-            | (LoanModel.status.in_(others) & LoanModel.inflow_version_id.is_not(None))
-        )
+        select(LoanModel.id, LoanModel.status, LoanModel.inflow_version_id).where(changed_loans)
     ).all()
-    # The same statements whether anything changed or not: a page's statement count does not
-    # depend on the data.
-    ids = [loan_id for loan_id, _status, _counted in loans]
+    # The loans are named by the same condition, not by a list of ids: after a bulk load every
+    # active loan may have changed, more than a statement may carry as parameters. And the same
+    # statements run whether anything changed or not: a page's statement count does not depend
+    # on the data.
     current = {
         loan_id: (version_id, installments)
         for loan_id, version_id, installments in latest_versions(
-            session, LoanModel.id.in_(ids), LoanModel.status == LoanStatus.ACTIVE
+            session, changed_loans, LoanModel.status == LoanStatus.ACTIVE
         )
     }
-    counted_ids = [counted for _id, _status, counted in loans if counted is not None]
     counted = dict(
         session.execute(
-            select(ScheduleVersion.id, ScheduleVersion.installments).where(
-                ScheduleVersion.id.in_(counted_ids)
-            )
+            select(ScheduleVersion.id, ScheduleVersion.installments)
+            .join(LoanModel, LoanModel.inflow_version_id == ScheduleVersion.id)
+            .where(changed_loans)
         ).all()
     )
     changed = []
