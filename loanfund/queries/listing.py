@@ -245,12 +245,20 @@ class Listing:
         if condition is not None:
             query = query.where(condition)
         descending = state.direction == "desc"
-        order = [
-            (expression.desc() if descending else expression.asc()).nulls_last()
-            for expression in self.sorts[state.sort]
-        ]
+        order = []
+        for expression in self.sorts[state.sort]:
+            ordered = expression.desc() if descending else expression.asc()
+            # Empty values last; said only of a column that may be empty: PostgreSQL reads a
+            # NOT NULL column's index backwards for DESC, but not for DESC NULLS LAST.
+            order.append(ordered.nulls_last() if _may_be_empty(expression) else ordered)
         tie = self.tie_breaker.desc() if descending else self.tie_breaker.asc()
         return query.order_by(None).order_by(*order, tie)
+
+
+def _may_be_empty(expression: Any) -> bool:
+    """Whether a sort expression may be NULL (a column not declared NOT NULL, or anything
+    else)."""
+    return bool(getattr(getattr(expression, "expression", expression), "nullable", True))
 
 
 def page_of(session: Session, query: Select[Any], state: ListState) -> Page[Any]:
