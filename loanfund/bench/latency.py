@@ -378,15 +378,19 @@ def users_main() -> None:
     loan_ids = config["loan_ids"]
     think = config["think_seconds"]
     began = time.perf_counter()
+    warm_clients: list[Any] = []
+
+    def visit_every_page(client: Any) -> None:
+        for path in pages.values():
+            _keeping_cookies(client, client.get(base_url + path.format(loan_id=loan_ids[0])))
+
     if config["warm_up_sessions"]:
 
         def warm_up() -> None:
-            with requests.Session() as client:
-                if _sign_in(client, base_url, config["email"], config["password"]) is None:
-                    for path in pages.values():
-                        _keeping_cookies(
-                            client, client.get(base_url + path.format(loan_id=loan_ids[0]))
-                        )
+            client = requests.Session()
+            if _sign_in(client, base_url, config["email"], config["password"]) is None:
+                warm_clients.append(client)
+                visit_every_page(client)
 
         gevent.joinall([gevent.spawn(warm_up) for _ in range(config["warm_up_sessions"])])
     warmed = time.perf_counter()
@@ -459,6 +463,14 @@ def users_main() -> None:
     runner = environment.create_local_runner()
     runner.start(users, spawn_rate=users)
     all_signed_in.wait(timeout=WAIT_SECONDS)
+    # Signing in writes (the time of the last sign-in), so the figures the pages keep until
+    # the database changes are worked out again: once, by one warm session, before the window
+    # opens. The window measures pages between changes; the cost of working them out after a
+    # change is the one-user figure (`--part pages` on a cold process).
+    for client in warm_clients[:1]:
+        visit_every_page(client)
+    for client in warm_clients:
+        client.close()
     state["opened_at"] = time.perf_counter()
     gevent.sleep(config["seconds"])
     state["closing"] = True

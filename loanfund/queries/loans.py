@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from loanfund.domain.applications import ApplicationStatus
 from loanfund.domain.ledger import Account
@@ -214,21 +214,25 @@ def latest_versions(session: Session, *conditions: Any) -> Any:
     version, for the loans that meet ``conditions``."""
     from loanfund.models import ScheduleVersion
 
-    latest = (
-        select(ScheduleVersion.loan_id, func.max(ScheduleVersion.version).label("version"))
-        .group_by(ScheduleVersion.loan_id)
-        .subquery()
-    )
+    # The version no other of the same loan is newer than: one probe of the (loan, version)
+    # index per loan read, not every loan's newest worked out before the loans are chosen.
+    newer = aliased(ScheduleVersion)
     return session.execute(
         select(ScheduleVersion.loan_id, ScheduleVersion.id, ScheduleVersion.installments)
-        .join(
-            latest,
-            (ScheduleVersion.loan_id == latest.c.loan_id)
-            & (ScheduleVersion.version == latest.c.version),
-        )
         .join(LoanModel, LoanModel.id == ScheduleVersion.loan_id)
-        .where(*conditions)
+        .where(
+            *conditions,
+            ~select(newer.id)
+            .where(
+                newer.loan_id == ScheduleVersion.loan_id, newer.version > ScheduleVersion.version
+            )
+            .exists(),
+        )
     )
+
+
+#: Ids named in one statement (PostgreSQL takes at most 65,535 parameters).
+_IDS_PER_STATEMENT = 10_000
 
 
 def changed_since_forecast(
@@ -249,23 +253,28 @@ def changed_since_forecast(
     loans = session.execute(
         select(LoanModel.id, LoanModel.status, LoanModel.inflow_version_id).where(changed_loans)
     ).all()
-    # The loans are named by the same condition, not by a list of ids: after a bulk load every
-    # active loan may have changed, more than a statement may carry as parameters. And the same
-    # statements run whether anything changed or not: a page's statement count does not depend
-    # on the data.
-    current = {
-        loan_id: (version_id, installments)
+    # Their versions are read by id, a slice at a time: after a bulk load every active loan may
+    # have changed, more than one statement may carry as parameters. One statement each when
+    # none or few changed, so a page's statement count does not depend on the data.
+    ids = [loan_id for loan_id, _status, _counted in loans]
+    counted_ids = [counted for _id, _status, counted in loans if counted is not None]
+    current: dict[int, tuple[int, Any]] = {}
+    counted: dict[int, Any] = {}
+    for start in range(0, max(len(ids), 1), _IDS_PER_STATEMENT):
         for loan_id, version_id, installments in latest_versions(
-            session, changed_loans, LoanModel.status == LoanStatus.ACTIVE
+            session,
+            LoanModel.id.in_(ids[start : start + _IDS_PER_STATEMENT]),
+            LoanModel.status == LoanStatus.ACTIVE,
+        ):
+            current[loan_id] = (version_id, installments)
+    for start in range(0, max(len(counted_ids), 1), _IDS_PER_STATEMENT):
+        counted.update(
+            session.execute(
+                select(ScheduleVersion.id, ScheduleVersion.installments).where(
+                    ScheduleVersion.id.in_(counted_ids[start : start + _IDS_PER_STATEMENT])
+                )
+            ).all()
         )
-    }
-    counted = dict(
-        session.execute(
-            select(ScheduleVersion.id, ScheduleVersion.installments)
-            .join(LoanModel, LoanModel.inflow_version_id == ScheduleVersion.id)
-            .where(changed_loans)
-        ).all()
-    )
     changed = []
     for loan_id, _status, counted_id in loans:
         now_id, now = current.get(loan_id, (None, None))
