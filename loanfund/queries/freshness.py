@@ -22,6 +22,7 @@ import itertools
 import sqlite3
 import threading
 from collections import OrderedDict
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -40,7 +41,10 @@ def _sqlite_version(path: str) -> str:
         if watched is None:
             # Read only: opened with mode=ro, it cannot write even by mistake.
             connection = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+                f"{Path(path).resolve().as_uri()}?mode=ro",
+                uri=True,
+                check_same_thread=False,
+                isolation_level=None,
             )
             watched = (next(_opened), connection)
             while len(_watchers) >= _WATCHED_FILES:
