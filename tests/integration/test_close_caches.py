@@ -31,6 +31,7 @@ from loanfund.models import (
     Repayment,
     User,
 )
+from loanfund.queries import loans as loan_queries
 from loanfund.queries.ledger import account_totals, trial_balance
 from loanfund.queries.loans import changed_since_forecast, expected_inflows
 from loanfund.services import loans as loan_service
@@ -308,6 +309,26 @@ def test_a_loan_paid_out_and_a_loan_repaid_after_the_close_count_before_the_next
     )
     later = TODAY + dt.timedelta(days=1)
     assert _inflows(demo, later) == every_schedule_summed(demo, later)
+
+
+@pytest.mark.parametrize("ids_per_statement", [10_000, 1])
+def test_loans_loaded_after_the_forecast_are_all_counted_whatever_the_slices(
+    demo, monkeypatch, ids_per_statement
+):
+    """A bulk load adds loans the latest forecast never counted (no mark). Their versions are
+    read by id a slice at a time (a statement stays under PostgreSQL's 65,535 parameters);
+    with 1 per statement, every slice must be read."""
+    monkeypatch.setattr(loan_queries, "_IDS_PER_STATEMENT", ids_per_statement)
+    # As if every active loan had been loaded after a forecast that counted none of them.
+    forecast = demo.get(InflowForecast, TODAY)
+    forecast.days = {}
+    demo.execute(update(Loan).values(inflow_version_id=None))
+    demo.commit()
+    active = {loan.id for loan in demo.scalars(select(Loan)) if loan.status is LoanStatus.ACTIVE}
+    assert len(active) >= 3
+    changed = changed_since_forecast(demo, forecast.through_version_id)
+    assert {row[0] for row in changed} == active
+    assert _inflows(demo, TODAY) == every_schedule_summed(demo, TODAY)
 
 
 # Each loan's replay kept by the close
