@@ -5,6 +5,7 @@ by the next page; many readers of unchanged data share one computation."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from loanfund.queries.freshness import data_version
 from loanfund.queries.pagination import COUNT_KEEPER
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def kept(name: str, *key: object, compute: Callable[[], T]) -> T:
@@ -26,10 +28,17 @@ def kept(name: str, *key: object, compute: Callable[[], T]) -> T:
     if version is None:
         return compute()
     cache_key = f"{name}|{key!r}|{version}"
-    found = cache.get(cache_key)
+    try:
+        found = cache.get(cache_key)
+    except Exception:  # a shared cache out of reach: the page is worked out, not refused
+        log.warning("figures cache unreachable; %s worked out", name, exc_info=True)
+        return compute()
     if found is None:
         found = compute()
-        cache.set(cache_key, found)
+        try:
+            cache.set(cache_key, found)
+        except Exception:
+            log.warning("figures cache unreachable; %s not kept", name, exc_info=True)
     return found
 
 

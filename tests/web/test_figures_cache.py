@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from loanfund.extensions import cache
 from loanfund.models import Cooperative, Loan, Setting, User, db
 from loanfund.queries.freshness import data_version
 from loanfund.services.accounts import actor_for
@@ -121,3 +122,20 @@ def test_figures_of_another_day_are_not_given_for_today(
     monkeypatch.setattr(main_routes, "fund_today", lambda: TODAY + dt.timedelta(days=days))
     _page, count = _statements(app, client, "/dashboard")
     assert (count > 15) == bool(days)
+
+
+def test_an_unreachable_cache_gives_the_page_worked_out(
+    app, client, session, demo_admin, monkeypatch
+):
+    """A shared cache (redis) out of reach costs time, never the page."""
+
+    def unreachable(*_args, **_kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(main_routes, "fund_today", lambda: TODAY)
+    expected = client.get("/dashboard").get_data(as_text=True)
+    monkeypatch.setattr(cache, "get", unreachable)
+    monkeypatch.setattr(cache, "set", unreachable)
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    assert _figures(response.get_data(as_text=True)) == _figures(expected)
