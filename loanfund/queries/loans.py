@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -235,6 +236,13 @@ def latest_versions(session: Session, *conditions: Any) -> Any:
 _IDS_PER_STATEMENT = 10_000
 
 
+def _slices(ids: list[int]) -> Iterator[list[int]]:
+    """``ids`` a statement's worth at a time; one (empty) slice when there are none, so the
+    statements run do not depend on the data."""
+    for start in range(0, max(len(ids), 1), _IDS_PER_STATEMENT):
+        yield ids[start : start + _IDS_PER_STATEMENT]
+
+
 def changed_since_forecast(
     session: Session, through_version_id: int
 ) -> list[tuple[int, int | None, int | None, dict[str, Any] | None, dict[str, Any] | None]]:
@@ -260,18 +268,16 @@ def changed_since_forecast(
     counted_ids = [counted for _id, _status, counted in loans if counted is not None]
     current: dict[int, tuple[int, Any]] = {}
     counted: dict[int, Any] = {}
-    for start in range(0, max(len(ids), 1), _IDS_PER_STATEMENT):
+    for some in _slices(ids):
         for loan_id, version_id, installments in latest_versions(
-            session,
-            LoanModel.id.in_(ids[start : start + _IDS_PER_STATEMENT]),
-            LoanModel.status == LoanStatus.ACTIVE,
+            session, LoanModel.id.in_(some), LoanModel.status == LoanStatus.ACTIVE
         ):
             current[loan_id] = (version_id, installments)
-    for start in range(0, max(len(counted_ids), 1), _IDS_PER_STATEMENT):
+    for some in _slices(counted_ids):
         counted.update(
             session.execute(
                 select(ScheduleVersion.id, ScheduleVersion.installments).where(
-                    ScheduleVersion.id.in_(counted_ids[start : start + _IDS_PER_STATEMENT])
+                    ScheduleVersion.id.in_(some)
                 )
             ).all()
         )

@@ -215,6 +215,7 @@ def _age_batch(session: Session, ids: list[int], day: dt.date, limits: Threshold
         for loan_id, row in kept.items()
         if row.through <= day and (row.receipts, row.last_sequence, row.versions) == inputs[loan_id]
     }
+    # The settings of the loans started from a kept replay (the others are read whole below).
     settings = {
         row.id: row
         for row in session.execute(
@@ -226,7 +227,7 @@ def _age_batch(session: Session, ids: list[int], day: dt.date, limits: Threshold
                 Loan.allocation_order,
                 Loan.prepayment_mode,
                 Loan.late_interest_rate_pct,
-            ).where(Loan.id.in_(ids))
+            ).where(Loan.id.in_(sorted(reusable)))
         )
     }
     read: dict[int, tuple[int, int, int]] = {}

@@ -41,7 +41,6 @@ from loanfund.services.demo import load_demo_fund
 from loanfund.services.file_store import FileStore
 from loanfund.services.ledger import post_entry, record_totals
 from loanfund.services.loan_state import replay
-from loanfund.services.portfolio import portfolio_rows
 from loanfund.services.repayments import (
     approve_reversal,
     payoff_quote,
@@ -50,6 +49,7 @@ from loanfund.services.repayments import (
 )
 from tests.application_data import fund_with_product
 from tests.conftest import TODAY
+from tests.integration.test_stored_figures import _both
 
 ZERO = (Decimal(0), Decimal(0))
 #: Accounts that can be debited and credited against each other: two accounts on the books,
@@ -338,12 +338,6 @@ def _kept(session):
     return {row.loan_id: row for row in session.scalars(select(LoanReplay))}
 
 
-def _stored_and_replayed(session, day):
-    stored = list(portfolio_rows(session, as_of=day))
-    replayed = list(portfolio_rows(session, as_of=day, replay_all=True))
-    return stored, replayed
-
-
 def _receipt(session, officer, loan, day, amount, key):
     return record_repayment(
         session,
@@ -398,7 +392,7 @@ def test_the_next_closes_start_from_the_kept_replays_and_store_what_a_full_repla
     # Nothing changed since the demo's close: no loan is replayed from its receipts.
     counts = close_day(demo, day=first)
     assert counts["loans_aged"] > 0 and counts["loans_replayed"] == 0
-    stored, replayed = _stored_and_replayed(demo, first)
+    stored, replayed = _both(demo, first)
     assert stored == replayed
     assert any(row["penalty"] > 0 for row in stored)  # figures that move with the day
     built = {loan_id: row.through for loan_id, row in _kept(demo).items()}
@@ -421,7 +415,7 @@ def test_the_next_closes_start_from_the_kept_replays_and_store_what_a_full_repla
     demo.commit()
     counts = close_day(demo, day=second)
     assert counts["loans_replayed"] == 2
-    stored, replayed = _stored_and_replayed(demo, second)
+    stored, replayed = _both(demo, second)
     assert stored == replayed
     kept = _kept(demo)
     assert kept[paid.id].through == second and kept[reversed_on.id].through == second
@@ -433,13 +427,13 @@ def test_the_next_closes_start_from_the_kept_replays_and_store_what_a_full_repla
     demo.commit()
     counts = close_day(demo, day=third)
     assert counts["loans_replayed"] == 1
-    stored, replayed = _stored_and_replayed(demo, third)
+    stored, replayed = _both(demo, third)
     assert stored == replayed
     assert _kept(demo)[paid.id].through == second
     later = TODAY + dt.timedelta(days=5)
     counts = close_day(demo, day=later)
     assert counts["loans_replayed"] == 1
-    assert _stored_and_replayed(demo, later)[0] == _stored_and_replayed(demo, later)[1]
+    assert _both(demo, later)[0] == _both(demo, later)[1]
 
     # A day before the loan's kept replay, which counts a receipt dated after that day: the
     # loan is replayed as of the day (its stored figures cleared by hand here, as when they no
@@ -449,7 +443,7 @@ def test_the_next_closes_start_from_the_kept_replays_and_store_what_a_full_repla
     demo.commit()
     counts = close_day(demo, day=earlier)
     assert counts["loans_aged"] == 1 and counts["loans_replayed"] == 1
-    stored, replayed = _stored_and_replayed(demo, earlier)
+    stored, replayed = _both(demo, earlier)
     assert stored == replayed
     demo.expire_all()
     assert demo.get(Loan, paid.id).closed_through == earlier  # the row compared is the stored one
